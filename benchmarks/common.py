@@ -34,7 +34,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     """A Markdown table, so the output pastes straight into BENCHMARKS.md."""
     cells = [[str(h) for h in headers], *[[_fmt(v) for v in row] for row in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
+
+    def line(r: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+
     print(line(cells[0]))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in cells[1:]:

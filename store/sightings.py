@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, text
 
 from store.cameras import existing_camera_ids
-from store.errors import InvalidInput
+from store.errors import InvalidInput, NotFound
 from store.models import Sighting
 from store.partitions import day_of, ensure_partitions
 
@@ -172,3 +172,13 @@ def sightings_by_plate(
         .limit(limit)
     )
     return [_row(r) for r in conn.execute(query)]
+
+
+def get_sighting(conn: Connection, sighting_id: int) -> SightingRow:
+    query = select(*(getattr(Sighting, name) for name in _ROW_FIELDS)).where(
+        Sighting.id == sighting_id
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"sighting {sighting_id} does not exist")
+    return _row(row)
