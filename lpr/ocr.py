@@ -1,0 +1,133 @@
+"""Text reading: what does a cropped line of text say. Backends register by name.
+
+A reader returns, besides the text, each character's alternatives with their probabilities, so
+that ``lpr.plates`` can correct a letter/digit confusion only where the reader found the other
+reading plausible.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from lpr.ppocr import REC_MODEL, session
+from lpr.registry import Registry
+from lpr.types import Image
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    text: str
+    confidence: float
+    positions: tuple[Mapping[str, float], ...]  # per character: candidate -> probability
+
+
+class Reader(Protocol):
+    def read(self, crops: Sequence[Image]) -> list[Reading]:
+        """One reading per crop, in order; a crop with no text reads as empty text."""
+        ...
+
+
+readers: Registry[Reader] = Registry("reader")
+
+PLATE_SYMBOLS = string.digits + string.ascii_uppercase + " -."
+# Lower-case shapes that a plate's capitals and digits are misread as, mapped by shape.
+LOWER_SHAPES = {c: c.upper() for c in "cksuvwxz"} | {"o": "O", "l": "I"}
+
+
+class PPOCRRecConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_path: Path = REC_MODEL
+    # "plate": decode only plate symbols (digits, Latin capitals, separators) and keep each
+    # character's alternatives; "full": the model's whole dictionary, as plain PP-OCR does.
+    alphabet: Literal["plate", "full"] = "plate"
+    height: int = Field(default=48, ge=16, le=128)
+    max_width: int = Field(default=640, ge=64, le=4096)
+    alternatives: int = Field(default=4, ge=1, le=16)
+    threads: int = Field(default=0, ge=0, le=64)
+
+
+class PPOCRReader:
+    """PP-OCRv4 CTC recogniser (the ONNX model shipped in the rapidocr wheel)."""
+
+    def __init__(self, config: PPOCRRecConfig | None = None) -> None:
+        self.config = config or PPOCRRecConfig()
+        self._session = session(self.config.model_path, self.config.threads)
+        meta = self._session.get_modelmeta().custom_metadata_map
+        # PaddleOCR's CTC layout: blank first, then the dictionary, then a space.
+        self._classes = ["", *meta["character"].splitlines(), " "]
+        self._symbols, self._fold = self._folding()
+
+    def read(self, crops: Sequence[Image]) -> list[Reading]:
+        if not crops:
+            return []
+        batch = self._batch(crops)
+        (probs,) = self._session.run(None, {self._session.get_inputs()[0].name: batch})
+        return [self._decode(p) for p in probs]
+
+    def _folding(self) -> tuple[list[str], npt.NDArray[np.float32] | None]:
+        """Symbols we decode to (blank first) and the class->symbol summing matrix."""
+        if self.config.alphabet == "full":
+            return self._classes, None
+        symbols = ["", *PLATE_SYMBOLS]
+        column = {s: i for i, s in enumerate(symbols)}
+        fold = np.zeros((len(self._classes), len(symbols)), dtype=np.float32)
+        for i, c in enumerate(self._classes):
+            target = LOWER_SHAPES.get(c, c)
+            if target in column:
+                fold[i, column[target]] = 1.0
+        return symbols, fold
+
+    def _batch(self, crops: Sequence[Image]) -> npt.NDArray[np.float32]:
+        h = self.config.height
+        widths = [
+            min(self.config.max_width, max(h // 2, math.ceil(h * c.shape[1] / max(1, c.shape[0]))))
+            for c in crops
+        ]
+        batch = np.zeros((len(crops), 3, h, max(widths)), dtype=np.float32)
+        for i, (crop, w) in enumerate(zip(crops, widths, strict=True)):
+            resized = cv2.resize(crop, (w, h)).astype(np.float32)
+            batch[i, :, :, :w] = ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+        return batch
+
+    def _decode(self, probs: npt.NDArray[np.float32]) -> Reading:
+        folded = probs if self._fold is None else probs @ self._fold
+        best = folded.argmax(axis=1)
+        chars: list[str] = []
+        scores: list[float] = []
+        positions: list[Mapping[str, float]] = []
+        t = 0
+        while t < len(best):
+            end = t
+            while end + 1 < len(best) and best[end + 1] == best[t]:
+                end += 1
+            if best[t] != 0:
+                run = folded[t : end + 1]
+                peak = run[int(run[:, best[t]].argmax())]
+                chars.append(self._symbols[best[t]])
+                scores.append(float(peak[best[t]]))
+                positions.append(self._alternatives(peak))
+            t = end + 1
+        text = "".join(chars)
+        confidence = float(np.mean(scores)) if scores else 0.0
+        return Reading(text, confidence, tuple(positions))
+
+    def _alternatives(self, frame: npt.NDArray[np.float32]) -> dict[str, float]:
+        k = self.config.alternatives
+        top = (
+            np.argpartition(frame[1:], -k)[-k:] + 1 if len(frame) > k + 1 else range(1, len(frame))
+        )
+        return {self._symbols[i]: float(frame[i]) for i in top if frame[i] > 1e-4}
+
+
+readers.register("ppocr", PPOCRRecConfig)(PPOCRReader)

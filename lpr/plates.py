@@ -1,0 +1,228 @@
+"""Plate formats per country: validate a read, fix letter/digit confusions, reject non-plates.
+
+A read reaches this module as a sequence of *positions*, each a small mapping from candidate
+characters to the reader's probability for them (``{"0": 0.9, "O": 0.08}``); plain text is
+the special case of one candidate per position with probability 1.
+
+Every format is a string of kinds, ``L`` (a letter from the format's alphabet) or ``D`` (a
+digit). Matching a format picks, at each position, the most probable candidate of the kind the
+format demands there; when the reader offered none, the confusion table (O/0, I/1, B/8, S/5,
+Z/2, ...) stands in at a heavy penalty. That is how ``0KL0817`` becomes the Brazilian ``OKL0817``
+while a generic European ``AB12C34`` stays itself: the correction happens only where the format
+fixes the kind of the position *and* the reader found the other reading plausible.
+
+The score of a match is the geometric mean of the chosen probabilities (so long and short plates
+compare fairly), times a prior that favours the strict national formats over the generic ones,
+times a penalty per character left over around the plate (a country strip, ``RUS``, a frame).
+
+Cyrillic letters are mapped to the Latin letter of the *same shape* (В→B, Н→H, Р→P, С→C, У→Y,
+Х→X, І→I), never by sound; letters with no Latin twin (Ж, Ц, ...) make the read invalid.
+
+Normalised plates (``PlateRead.plate``) are Latin capitals and digits without separators. Two-row
+plates (VN ``51F-123.45``, ``29-B1 234.56``) are joined top row first before matching.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+Position = Mapping[str, float]
+
+CYRILLIC_SHAPES = str.maketrans(
+    "АВЕКМНОРСТУХІЈЅабекмнорстухіјѕ",
+    "ABEKMHOPCTYXIJSABEKMHOPCTYXIJS",
+)
+SEPARATORS = frozenset(" -.·:|_,/")
+DIGITS = frozenset(string.digits)
+
+# Shapes that the eye and OCR models confuse; used only where a format fixes the kind.
+TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "J": "1", "T": "1"}
+TO_DIGIT |= {"Z": "2", "B": "8", "S": "5", "G": "6", "A": "4", "E": "3"}
+TO_LETTER = {"0": "O", "1": "I", "2": "Z", "8": "B", "5": "S", "6": "G", "4": "A", "7": "T"}
+TO_LETTER |= {"3": "E"}
+
+CONFUSION_PROBABILITY = 0.02  # what a table correction is worth when the reader never offered it
+LEFTOVER_PENALTY = 0.85  # per character outside the plate that a format leaves unused
+GENERIC_PRIOR = 0.6  # a generic format accepts almost anything with a letter and a digit
+
+CYRILLIC_PLATE_LETTERS = "ABEKMHOPCTYX"  # the twelve letters RU and UA plates share with Latin
+VN_LETTERS = "ABCDEFGHKLMNPRSTUVXYZ"
+
+
+class PlateError(ValueError):
+    """A text that cannot be a plate."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlateFormat:
+    """A national format: ``pattern`` of ``L``/``D`` kinds, spaces only for readability."""
+
+    country: str
+    pattern: str
+    letters: str = string.ascii_uppercase
+
+    @property
+    def kinds(self) -> str:
+        return self.pattern.replace(" ", "")
+
+
+@dataclass(frozen=True, slots=True)
+class GenericFormat:
+    """A loose format for regions without one national pattern: a letter and a digit at least."""
+
+    country: str
+    min_length: int
+    max_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlateMatch:
+    plate: str
+    country: str
+    score: float
+    corrections: int
+
+
+FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
+    PlateFormat("UA", "LL DDDD LL", CYRILLIC_PLATE_LETTERS + "I"),
+    PlateFormat("UA", "DDDDD LL", CYRILLIC_PLATE_LETTERS + "I"),
+    PlateFormat("RU", "L DDD LL DD", CYRILLIC_PLATE_LETTERS),
+    PlateFormat("RU", "L DDD LL DDD", CYRILLIC_PLATE_LETTERS),
+    PlateFormat("VN", "DDL DDDDD", VN_LETTERS),
+    PlateFormat("VN", "DDL DDDD", VN_LETTERS),
+    PlateFormat("VN", "DDLD DDDDD", VN_LETTERS),
+    PlateFormat("VN", "DDLD DDDD", VN_LETTERS),
+    PlateFormat("VN", "DDLL DDDDD", VN_LETTERS),
+    PlateFormat("BR", "LLL DDDD"),
+    PlateFormat("BR", "LLL D L DD"),
+    GenericFormat("EU", 4, 8),
+    GenericFormat("US", 2, 8),
+)
+COUNTRIES = tuple(dict.fromkeys(f.country for f in FORMATS))
+
+
+def normalise(text: str) -> str:
+    """Latin capitals and digits only: the form plates are stored and compared in."""
+    upper = text.upper().translate(CYRILLIC_SHAPES)
+    return "".join(c for c in upper if c not in SEPARATORS)
+
+
+def positions_of(text: str) -> list[dict[str, float]]:
+    """Plain text as positions, each certain."""
+    return [{c: 1.0} for c in normalise(text)]
+
+
+def join_rows(rows: Iterable[Sequence[Position]]) -> list[Position]:
+    """A multi-row plate read top row first, as one sequence of positions."""
+    return [p for row in rows for p in row]
+
+
+def match(
+    positions: Sequence[Position], *, countries: Collection[str] | None = None
+) -> PlateMatch | None:
+    """The most probable plate among the formats of ``countries`` (all when None), or None."""
+    if countries is not None:
+        unknown = {c.upper() for c in countries} - set(COUNTRIES)
+        if unknown:
+            raise PlateError(f"no plate format for {sorted(unknown)}; known: {list(COUNTRIES)}")
+        wanted = {c.upper() for c in countries}
+    clean = _clean(positions)
+    best: PlateMatch | None = None
+    for fmt in FORMATS:
+        if countries is not None and fmt.country not in wanted:
+            continue
+        found = (
+            _match_generic(clean, fmt)
+            if isinstance(fmt, GenericFormat)
+            else _match_format(clean, fmt)
+        )
+        if found is not None and (best is None or found.score > best.score):
+            best = found
+    return best
+
+
+def parse(text: str, *, countries: Collection[str] | None = None) -> PlateMatch:
+    """Validate plain text as a plate; raises ``PlateError`` with the reason when it is none."""
+    found = match(positions_of(text), countries=countries)
+    if found is None:
+        raise PlateError(f"{text!r} matches no plate format of {list(countries or COUNTRIES)}")
+    return found
+
+
+def _clean(positions: Sequence[Position]) -> list[dict[str, float]]:
+    """Upper-case, Cyrillic by shape, separators dropped (a position whose best guess is one)."""
+    out: list[dict[str, float]] = []
+    for position in positions:
+        merged: dict[str, float] = {}
+        for char, p in position.items():
+            c = char.upper().translate(CYRILLIC_SHAPES)
+            merged[c] = merged.get(c, 0.0) + p
+        if merged and max(merged, key=merged.__getitem__) not in SEPARATORS:
+            out.append({c: p for c, p in merged.items() if c not in SEPARATORS})
+    return out
+
+
+def _best_of_kind(
+    position: Mapping[str, float], kind: str, letters: str
+) -> tuple[str, float, bool]:
+    """The most probable character of ``kind`` here: (char, probability, was a table fix)."""
+    allowed = DIGITS if kind == "D" else frozenset(letters)
+    offered = [(p, c) for c, p in position.items() if c in allowed]
+    if offered:
+        p, c = max(offered)
+        return c, p, False
+    top, p_top = max(position.items(), key=lambda item: item[1])
+    fixed = (TO_DIGIT if kind == "D" else TO_LETTER).get(top)
+    if fixed is not None and fixed in allowed:
+        return fixed, p_top * CONFUSION_PROBABILITY, True
+    return "", 0.0, False
+
+
+def _match_format(positions: Sequence[Mapping[str, float]], fmt: PlateFormat) -> PlateMatch | None:
+    kinds = fmt.kinds
+    leftover = len(positions) - len(kinds)
+    if leftover < 0:
+        return None
+    best: PlateMatch | None = None
+    for start in range(leftover + 1):
+        chars: list[str] = []
+        log_p = 0.0
+        fixes = 0
+        for kind, position in zip(kinds, positions[start : start + len(kinds)], strict=True):
+            c, p, fixed = _best_of_kind(position, kind, fmt.letters)
+            if p <= 0.0:
+                break
+            chars.append(c)
+            log_p += _log(p)
+            fixes += fixed
+        else:
+            score = math.exp(log_p / len(kinds)) * LEFTOVER_PENALTY**leftover
+            if best is None or score > best.score:
+                best = PlateMatch("".join(chars), fmt.country, score, fixes)
+    return best
+
+
+def _match_generic(
+    positions: Sequence[Mapping[str, float]], fmt: GenericFormat
+) -> PlateMatch | None:
+    if not fmt.min_length <= len(positions) <= fmt.max_length:
+        return None
+    chars: list[str] = []
+    log_p = 0.0
+    for position in positions:
+        c, p = max(position.items(), key=lambda item: item[1])
+        if not (c.isascii() and c.isalnum()):
+            return None
+        chars.append(c)
+        log_p += _log(p)
+    plate = "".join(chars)
+    if plate.isdigit() or plate.isalpha():  # timestamps, phone numbers, badges, dealer names
+        return None
+    return PlateMatch(plate, fmt.country, math.exp(log_p / len(chars)) * GENERIC_PRIOR, 0)
+
+
+def _log(p: float) -> float:
+    return math.log(max(p, 1e-12))

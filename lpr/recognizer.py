@@ -1,0 +1,252 @@
+"""Plates in a picture: detect text lines, group them into plate candidates, read, validate.
+
+Stages (each a small function over frozen values):
+
+1. ``Detector`` finds text lines anywhere in the frame.
+2. ``candidates`` groups them the way plates are laid out: a single line; neighbours on one line
+   (a Russian plate's region, a plate the detector split at its gaps); and two stacked lines
+   (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
+3. Each row is cut out along its rotated rectangle with a margin and warped upright.
+4. ``Reader`` reads all rows in one batch; rows of a candidate are joined top first and
+   ``lpr.plates.match`` picks the most probable valid plate, fixing letter/digit confusions.
+5. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
+
+When nothing is found in a picture shaped like a plate (a plate crop), the whole picture is read
+as one row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from lpr.colour import vehicle_colour
+from lpr.detect import Detector, PPOCRDetector, TextBox
+from lpr.ocr import PPOCRReader, Reader
+from lpr.plates import PlateMatch, join_rows, match
+from lpr.types import BoundingBox, Image, PlateRead
+
+MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
+ROW_ASPECT = (1.5, 14.0)  # width / height of one plate row with at least four characters
+PLATE_CROP_ASPECT = (1.8, 7.0)  # a whole picture this shape may be a plate crop
+MAX_LINE_BOXES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Text boxes side by side on one line of a plate, left to right."""
+
+    boxes: tuple[TextBox, ...]
+
+    @property
+    def corners(self) -> list[tuple[float, float]]:
+        return [p for b in self.boxes for p in b.corners]
+
+    def bounds(self) -> BoundingBox:
+        return _bounds(self.corners)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Where a plate may be: one or more rows, top first."""
+
+    rows: tuple[Row, ...]
+
+    def bounds(self) -> BoundingBox:
+        return _bounds([p for r in self.rows for p in r.corners])
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    candidate: Candidate
+    plate: PlateMatch
+    text: str
+
+
+class Recognizer:
+    """Reads plates in still images; the one entry point other stages use."""
+
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        reader: Reader | None = None,
+        *,
+        countries: Collection[str] | None = None,
+        min_score: float = 0.35,
+        colour: bool = True,
+    ) -> None:
+        self.detector = detector or PPOCRDetector()
+        self.reader = reader or PPOCRReader()
+        self.countries = countries
+        self.min_score = min_score
+        self.colour = colour
+
+    @classmethod
+    def from_names(
+        cls,
+        detector: str = "ppocr",
+        reader: str = "ppocr",
+        *,
+        detector_options: dict[str, object] | None = None,
+        reader_options: dict[str, object] | None = None,
+        countries: Collection[str] | None = None,
+    ) -> Recognizer:
+        from lpr.detect import detectors
+        from lpr.ocr import readers
+
+        return cls(
+            detectors.create(detector, **(detector_options or {})),
+            readers.create(reader, **(reader_options or {})),
+            countries=countries,
+        )
+
+    def read(self, image: Image) -> list[PlateRead]:
+        """Plates in the image, best first, each with the vehicle's colour when visible."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected a BGR uint8 image, got {image.dtype} {image.shape}")
+        found = self._read_candidates(image, candidates(self.detector.detect(image)))
+        if not found and _is_plate_shaped(image):
+            h, w = image.shape[:2]
+            whole = TextBox(((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), 1.0)
+            found = self._read_candidates(image, [Candidate((Row((whole,)),))])
+        return [self._plate_read(image, f) for f in _best_apart(found)]
+
+    def _read_candidates(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
+        # Each text box is read once; a candidate's rows are its boxes' readings side by side.
+        boxes = list(dict.fromkeys(b for c in cands for r in c.rows for b in r.boxes))
+        crops = [crop_box(image, b) for b in boxes]
+        readings = dict(zip(boxes, self.reader.read(crops), strict=True))
+        found = []
+        for cand in cands:
+            rows = [[readings[b] for b in r.boxes] for r in cand.rows]
+            positions = join_rows(p for row in rows for p in (r.positions for r in row))
+            plate = match(positions, countries=self.countries)
+            if plate is not None and plate.score >= self.min_score:
+                text = " / ".join(" ".join(r.text for r in row) for row in rows)
+                found.append(Found(cand, plate, text))
+        return found
+
+    def _plate_read(self, image: Image, found: Found) -> PlateRead:
+        box = found.candidate.bounds()
+        colour = vehicle_colour(image, box) if self.colour else None
+        return PlateRead(
+            plate=found.plate.plate,
+            text=found.text,
+            country=found.plate.country,
+            confidence=round(found.plate.score, 4),
+            box=box,
+            lines=len(found.candidate.rows),
+            colour=colour.name if colour else None,
+            colour_confidence=colour.confidence if colour else 0.0,
+        )
+
+
+def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:
+    """Plate candidates from detected text lines: single lines, joined lines, stacked rows."""
+    usable = sorted((b for b in boxes if b.height >= MIN_TEXT_HEIGHT), key=lambda b: b.centre[0])
+    rows = [Row((b,)) for b in usable]
+    chains: list[tuple[TextBox, ...]] = [(b,) for b in usable]
+    for _ in range(MAX_LINE_BOXES - 1):
+        chains = [(*c, b) for c in chains for b in usable if _same_line(c[-1], b)]
+        rows += [Row(c) for c in chains]
+    single = [Candidate((r,)) for r in rows if _row_shaped(r)]
+    stacked = [
+        Candidate((top, bottom))
+        for top, bottom in itertools.permutations(rows, 2)
+        if _stacked(top.bounds(), bottom.bounds())
+    ]
+    return single + stacked
+
+
+def crop_box(image: Image, box: TextBox, margin: float = 0.12) -> Image:
+    """The text line cut along its rotated rectangle, with a margin, warped upright.
+
+    Plates tilt far less than 45 degrees, so the corner nearest the image origin is the
+    plate's top-left whatever the rectangle's own angle convention.
+    """
+    rect = cv2.minAreaRect(np.array(box.corners, dtype=np.float32))
+    p0, p1, p2, p3 = _clockwise_from_top_left(np.asarray(cv2.boxPoints(rect), dtype=np.float32))
+    w, h = float(np.linalg.norm(p1 - p0)), float(np.linalg.norm(p3 - p0))
+    pad = margin * min(w, h)
+    ux, uy = (p1 - p0) / max(w, 1e-6) * pad, (p3 - p0) / max(h, 1e-6) * pad
+    src = np.array([p0 - ux - uy, p1 + ux - uy, p2 + ux + uy, p3 - ux + uy], dtype=np.float32)
+    out_w, out_h = max(8, round(w + 2 * pad)), max(8, round(h + 2 * pad))
+    dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(
+        image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(warped, dtype=np.uint8)
+
+
+def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    centre = pts.mean(axis=0)
+    order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
+    pts = pts[order]  # clockwise in image coordinates, starting anywhere
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+def _same_line(left: TextBox, right: TextBox) -> bool:
+    """``right`` continues ``left`` on the same line of one plate."""
+    a, b = left.bounds(), right.bounds()
+    h = max(a.h, b.h)
+    overlap = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    gap = b.x - (a.x + a.w)
+    return (
+        0.45 <= b.h / a.h <= 2.2 and overlap >= 0.5 * min(a.h, b.h) and -0.3 * h <= gap <= 0.9 * h
+    )
+
+
+def _row_shaped(row: Row) -> bool:
+    box = row.bounds()
+    return ROW_ASPECT[0] <= box.w / box.h <= ROW_ASPECT[1]
+
+
+def _stacked(top: BoundingBox, bottom: BoundingBox) -> bool:
+    """``bottom`` is the second row of a plate whose first row is ``top``."""
+    overlap = min(top.x + top.w, bottom.x + bottom.w) - max(top.x, bottom.x)
+    gap = bottom.y - (top.y + top.h)
+    h = max(top.h, bottom.h)
+    union_w = max(top.x + top.w, bottom.x + bottom.w) - min(top.x, bottom.x)
+    return (
+        overlap >= 0.6 * min(top.w, bottom.w)
+        and -0.25 * h <= gap <= 0.6 * h
+        and 0.4 <= bottom.h / top.h <= 2.5
+        and 0.7 <= union_w / (top.h + bottom.h + max(0, gap)) <= 4.5
+    )
+
+
+def _best_apart(found: Sequence[Found]) -> list[Found]:
+    """Best read first; a read overlapping a better one is the same plate read worse."""
+    kept: list[Found] = []
+    for f in sorted(found, key=lambda f: f.plate.score, reverse=True):
+        box = f.candidate.bounds()
+        if all(_overlap(box, k.candidate.bounds()) < 0.3 for k in kept):
+            kept.append(f)
+    return kept
+
+
+def _overlap(a: BoundingBox, b: BoundingBox) -> float:
+    """Intersection over the smaller box: a plate inside a larger candidate counts as the same."""
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    return ix * iy / min(a.w * a.h, b.w * b.h)
+
+
+def _is_plate_shaped(image: Image) -> bool:
+    h, w = image.shape[:2]
+    return PLATE_CROP_ASPECT[0] <= w / h <= PLATE_CROP_ASPECT[1]
+
+
+def _bounds(points: Sequence[tuple[float, float]]) -> BoundingBox:
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    x, y = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
+    return BoundingBox(x, y, max(1, math.ceil(max(xs)) - x), max(1, math.ceil(max(ys)) - y))
