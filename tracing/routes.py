@@ -1,0 +1,512 @@
+"""Route reconstruction: the streets a vehicle most likely drove between the cameras that saw it.
+
+For each consecutive pair of hits the candidates are *via-node paths* (fastest path to a via
+node, then fastest path on to the next camera) within a bounded detour of the fastest path:
+two bounded Dijkstra searches give every candidate at once. Each candidate is scored by
+
+* a prior for near-fastest routes (drivers rarely take long detours),
+* how well its free-flow time fits the observed gap, given the trip's own speed factor
+  (estimated robustly from all its segments: a motorbike in rush hour is slow everywhere),
+* the cameras it passes that did *not* see the vehicle (each costs the camera's miss rate),
+
+and the confidence reported is the chosen path's posterior share among the candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+
+from tracing.graph import ODBL_CREDIT, RoutingIndex, best_edge, path_geometry, routing_index
+
+Approach = tuple[int, int]  # a directed edge (from_node, node) a camera watches
+
+
+class RouteError(ValueError):
+    """The hits cannot be reconstructed as given (empty, unordered, unknown node)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One camera saw the vehicle at ``node``, arriving from ``from_node`` when known."""
+
+    camera_id: int
+    node: int
+    observed_at: datetime
+    from_node: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FitModel:
+    """How real travel relates to free-flow travel time. Defaults are for a dense city.
+
+    ``slowness`` is observed time / free-flow time; it is log-normal around the trip's own
+    median, starting from ``prior_slowness``. A gap is *impossible* when it is shorter than the
+    fastest path driven ``max_speedup`` times faster than free flow, less ``clock_slack_s`` for
+    unsynchronised camera clocks; it splits a trip when longer than ``max_slowdown`` times the
+    fastest path plus ``stop_s`` (the vehicle stopped somewhere).
+    """
+
+    prior_slowness: float = 1.4
+    slowness_sigma: float = 0.35
+    detour_penalty: float = 8.0
+    max_detour: float = 0.6
+    detour_slack_s: float = 30.0
+    max_speedup: float = 2.0
+    clock_slack_s: float = 5.0
+    max_slowdown: float = 4.0
+    stop_s: float = 300.0
+    max_gap_s: float = 3 * 3600.0
+    same_place_s: float = 60.0
+    miss_rate: float = 0.1
+    candidates: int = 8
+
+    def __post_init__(self) -> None:
+        positive = (self.prior_slowness, self.slowness_sigma, self.max_speedup, self.max_slowdown)
+        if min(positive) <= 0 or self.max_detour < 0 or not 0 < self.miss_rate <= 1:
+            raise RouteError(f"invalid fit model {self}")
+        if self.candidates < 1:
+            raise RouteError("candidates must be at least 1")
+
+
+DEFAULT_MODEL = FitModel()
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """The path between two consecutive hits: observed at both ends, inferred in between."""
+
+    start: Hit
+    end: Hit
+    nodes: tuple[int, ...]  # inferred path, start.node … end.node; empty when impossible
+    times: tuple[datetime, ...]  # estimated passage time at each node
+    length_m: float
+    free_flow_s: float  # of the chosen path
+    fastest_s: float  # of the fastest path between the two cameras
+    confidence: float  # posterior share of the chosen path among the candidates
+    candidates: int
+    impossible: bool = False
+
+    @property
+    def observed_s(self) -> float:
+        return (self.end.observed_at - self.start.observed_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    hits: tuple[Hit, ...]
+    segments: tuple[Segment, ...]
+
+    @property
+    def nodes(self) -> tuple[int, ...]:
+        """The reconstructed node sequence of the trip (impossible segments are left out)."""
+        out: list[int] = [self.hits[0].node]
+        for segment in self.segments:
+            if segment.nodes and segment.nodes[0] == out[-1]:
+                out.extend(segment.nodes[1:])
+            elif segment.nodes:
+                out.extend(segment.nodes)
+        return tuple(out)
+
+    @property
+    def confidence(self) -> float:
+        return math.prod(s.confidence for s in self.segments if not s.impossible)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    plate: str
+    trips: tuple[Trip, ...]
+
+    @property
+    def impossible(self) -> tuple[Segment, ...]:
+        return tuple(s for t in self.trips for s in t.segments if s.impossible)
+
+
+def _search(
+    matrix: Any, source: int, limit: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    from scipy.sparse.csgraph import dijkstra
+
+    dist, pred = dijkstra(matrix, indices=source, limit=limit, return_predecessors=True)
+    return dist, pred
+
+
+def _walk(pred: npt.NDArray[np.int32], node: int) -> list[int]:
+    """Positions from the search root to ``node`` (inclusive), following the predecessor tree."""
+    out = [node]
+    while (node := int(pred[node])) >= 0:
+        out.append(node)
+    out.reverse()
+    return out
+
+
+def validate_hits(graph: nx.MultiDiGraph, hits: Sequence[Hit]) -> None:
+    """Refuse hits that cannot be routed, with the reason."""
+    if not hits:
+        raise RouteError("no sightings to reconstruct (empty time window?)")
+    for i, hit in enumerate(hits):
+        if hit.observed_at.tzinfo is None:
+            raise RouteError(f"hit {i} has a naive timestamp; use timezone-aware datetimes")
+        if hit.node not in graph:
+            raise RouteError(f"camera {hit.camera_id} is attached to node {hit.node}, not in graph")
+        if hit.from_node is not None and not graph.has_edge(hit.from_node, hit.node):
+            raise RouteError(
+                f"camera {hit.camera_id} watches {hit.from_node} → {hit.node}, not a road edge"
+            )
+        if i and hit.observed_at < hits[i - 1].observed_at:
+            raise RouteError(
+                f"sightings out of order at {i}: {hit.observed_at} before "
+                f"{hits[i - 1].observed_at}; sort them by time first"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    start: Hit
+    end: Hit
+    gap_s: float
+    fastest_s: float  # math.inf when beyond the search limit
+    last_leg_s: float = 0.0  # the watched approach into the end camera's node
+    dist: npt.NDArray[np.float64] | None = None
+    pred: npt.NDArray[np.int32] | None = None
+
+    @property
+    def same_place(self) -> bool:
+        return self.dist is None and self.fastest_s == 0.0
+
+
+def _target(hit: Hit) -> int:
+    return hit.node if hit.from_node is None else hit.from_node
+
+
+def _measure(index: RoutingIndex, start: Hit, end: Hit, model: FitModel) -> _Pair:
+    gap = (end.observed_at - start.observed_at).total_seconds()
+    if start.node == end.node and gap <= model.same_place_s:
+        return _Pair(start, end, gap, 0.0)
+    if gap > model.max_gap_s:
+        return _Pair(start, end, gap, math.inf)
+    source, target = index.position[start.node], index.position[_target(end)]
+    last_leg = 0.0 if end.from_node is None else _edge_cost(index, target, index.position[end.node])
+    limit = max((gap + model.clock_slack_s) * model.max_speedup, model.detour_slack_s) + last_leg
+    dist, pred = _search(index.forward, source, limit)
+    fastest = float(dist[target]) + last_leg
+    if start.node == end.node and end.from_node is None:
+        fastest = 0.0
+    return _Pair(start, end, gap, fastest, last_leg, dist, pred)
+
+
+def _edge_cost(index: RoutingIndex, u: int, v: int) -> float:
+    return float(index.forward[u, v])
+
+
+def _splits(pair: _Pair, model: FitModel) -> bool:
+    if pair.gap_s > model.max_gap_s:
+        return True
+    return math.isfinite(pair.fastest_s) and (
+        pair.gap_s > pair.fastest_s * model.max_slowdown + model.stop_s
+    )
+
+
+def _impossible(pair: _Pair, model: FitModel) -> bool:
+    allowed = (pair.gap_s + model.clock_slack_s) * model.max_speedup
+    return not pair.same_place and pair.fastest_s > allowed
+
+
+def split_trips(
+    graph: nx.MultiDiGraph, hits: Sequence[Hit], *, model: FitModel = DEFAULT_MODEL
+) -> list[list[Hit]]:
+    """Cut the hits where the gap is far longer than any plausible drive between the cameras."""
+    validate_hits(graph, hits)
+    index = routing_index(graph)
+    trips: list[list[Hit]] = [[hits[0]]]
+    for start, end in pairwise(hits):
+        if _splits(_measure(index, start, end, model), model):
+            trips.append([])
+        trips[-1].append(end)
+    return trips
+
+
+def _trip_slowness(pairs: Sequence[_Pair], model: FitModel) -> float:
+    """Log of the trip's median slowness, shrunk towards the prior when few segments inform it."""
+    logs = sorted(
+        math.log(p.gap_s / p.fastest_s)
+        for p in pairs
+        if p.fastest_s > 1.0 and p.gap_s > 0 and math.isfinite(p.fastest_s)
+    )
+    prior = math.log(model.prior_slowness)
+    if not logs:
+        return prior
+    return (len(logs) * statistics.median(logs) + prior) / (len(logs) + 1)
+
+
+def _candidates(index: RoutingIndex, pair: _Pair, model: FitModel) -> list[tuple[list[int], float]]:
+    """Distinct simple via-node paths (positions) from start to the end's approach, with cost."""
+    assert pair.dist is not None and pair.pred is not None
+    target = index.position[_target(pair.end)]
+    shortest = float(pair.dist[target])
+    bound = shortest * (1 + model.max_detour) + model.detour_slack_s
+    back_dist, back_pred = _search(index.backward, target, bound)
+    total = pair.dist + back_dist
+    vias = np.flatnonzero(total <= bound)
+    vias = vias[np.argsort(total[vias], kind="stable")]
+    paths: list[tuple[list[int], float]] = []
+    covered: set[int] = set()
+    for via in vias[: 40 * model.candidates]:
+        if int(via) in covered:
+            continue
+        head = _walk(pair.pred, int(via))
+        tail = _walk(back_pred, int(via))[::-1]  # via … target on the forward graph
+        path = head + tail[1:]
+        covered.update(path)
+        if len(set(path)) != len(path):
+            continue  # a via that makes the driver loop back is no real alternative
+        paths.append((path, float(total[via])))
+        if len(paths) == model.candidates:
+            break
+    return paths
+
+
+def _choose(
+    index: RoutingIndex,
+    pair: _Pair,
+    slowness: float,
+    watched: Mapping[Approach, int],
+    model: FitModel,
+) -> tuple[list[int], float, int]:
+    """The most probable path (graph nodes), its posterior share and the number of candidates."""
+    last = [] if pair.end.from_node is None else [pair.end.node]
+    shortest = pair.fastest_s
+    scores: list[float] = []
+    paths: list[list[int]] = []
+    for positions, cost in _candidates(index, pair, model):
+        nodes = [int(index.nodes[p]) for p in positions] + last
+        cost += pair.last_leg_s
+        # The last edge is the end camera's own approach; every other watched one was passed
+        # unseen.
+        unseen = sum(1 for edge in pairwise(nodes[:-1]) if edge in watched)
+        fit = 0.0
+        if pair.gap_s > 0 and cost > 0:
+            fit = -((math.log(pair.gap_s / cost) - slowness) ** 2) / (2 * model.slowness_sigma**2)
+        detour = -model.detour_penalty * (cost / shortest - 1) if shortest > 0 else 0.0
+        scores.append(fit + detour + unseen * math.log(model.miss_rate))
+        paths.append(nodes)
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    best = scores.index(top)
+    return paths[best], weights[best] / sum(weights), len(paths)
+
+
+def _timestamps(
+    graph: nx.MultiDiGraph, nodes: Sequence[int], start: datetime, end: datetime
+) -> tuple[datetime, ...]:
+    """Passage times spread along the path in proportion to free-flow time."""
+    costs = [best_edge(graph, u, v)["travel_time"] for u, v in pairwise(nodes)]
+    total = sum(costs)
+    span = (end - start).total_seconds()
+    out, elapsed = [start], 0.0
+    for cost in costs:
+        elapsed += cost
+        out.append(start + timedelta(seconds=span * elapsed / total if total else span))
+    return tuple(out)
+
+
+def _segment(
+    graph: nx.MultiDiGraph,
+    index: RoutingIndex,
+    pair: _Pair,
+    slowness: float,
+    watched: Mapping[Approach, int],
+    model: FitModel,
+) -> Segment:
+    start, end = pair.start, pair.end
+    if _impossible(pair, model):
+        return Segment(start, end, (), (), 0.0, 0.0, pair.fastest_s, 1.0, 0, impossible=True)
+    if pair.same_place:
+        return Segment(start, end, (start.node,), (start.observed_at,), 0.0, 0.0, 0.0, 1.0, 1)
+    nodes, confidence, count = _choose(index, pair, slowness, watched, model)
+    edges = [best_edge(graph, u, v) for u, v in pairwise(nodes)]
+    return Segment(
+        start,
+        end,
+        tuple(nodes),
+        _timestamps(graph, nodes, start.observed_at, end.observed_at),
+        sum(e["length"] for e in edges),
+        sum(e["travel_time"] for e in edges),
+        pair.fastest_s,
+        confidence,
+        count,
+    )
+
+
+def reconstruct(
+    graph: nx.MultiDiGraph,
+    hits: Sequence[Hit],
+    *,
+    plate: str = "",
+    watched: Mapping[Approach, int] | None = None,
+    model: FitModel = DEFAULT_MODEL,
+) -> Route:
+    """The most likely route of one plate from its time-ordered hits.
+
+    ``watched`` maps each approach covered by a *working* camera to its id: a candidate path
+    that passes one without a hit is less likely. Leave it out when camera health is unknown.
+    """
+    validate_hits(graph, hits)
+    index = routing_index(graph)
+    seen = watched or {}
+    pairs = [_measure(index, a, b, model) for a, b in pairwise(hits)]
+    groups: list[list[_Pair]] = [[]]
+    starts = [0]
+    for i, pair in enumerate(pairs):
+        if _splits(pair, model):
+            groups.append([])
+            starts.append(i + 1)
+        else:
+            groups[-1].append(pair)
+    trips = []
+    for first, group in zip(starts, groups, strict=True):
+        plausible = [p for p in group if not _impossible(p, model) and not p.same_place]
+        slowness = _trip_slowness(plausible, model)
+        segments = tuple(_segment(graph, index, p, slowness, seen, model) for p in group)
+        trips.append(Trip(tuple(hits[first : first + len(group) + 1]), segments))
+    return Route(plate, tuple(trips))
+
+
+def shortest_route(graph: nx.MultiDiGraph, hits: Sequence[Hit], *, plate: str = "") -> Route:
+    """The baseline: the fastest path between consecutive cameras, one trip, no scoring."""
+    validate_hits(graph, hits)
+    segments = []
+    for a, b in pairwise(hits):
+        nodes = nx.shortest_path(graph, a.node, _target(b), weight="travel_time")
+        if b.from_node is not None:
+            nodes.append(b.node)
+        edges = [best_edge(graph, u, v) for u, v in pairwise(nodes)]
+        time = sum(e["travel_time"] for e in edges)
+        segments.append(
+            Segment(
+                a,
+                b,
+                tuple(nodes),
+                _timestamps(graph, nodes, a.observed_at, b.observed_at),
+                sum(e["length"] for e in edges),
+                time,
+                time,
+                1.0,
+                1,
+            )
+        )
+    return Route(plate, (Trip(tuple(hits), tuple(segments)),))
+
+
+def _vertex_times(
+    graph: nx.MultiDiGraph, segment: Segment
+) -> list[tuple[tuple[float, float], datetime]]:
+    """Every vertex of the segment's street geometry with an interpolated passage time."""
+    out: list[tuple[tuple[float, float], datetime]] = []
+    for (u, v), t0, t1 in zip(
+        zip(segment.nodes, segment.nodes[1:], strict=False),
+        segment.times,
+        segment.times[1:],
+        strict=False,
+    ):
+        points = path_geometry(graph, (u, v))
+        steps = [0.0]
+        for a, b in pairwise(points):
+            steps.append(steps[-1] + math.dist(a, b))
+        span = (t1 - t0).total_seconds()
+        for point, walked in zip(points, steps, strict=True):
+            if out and walked == 0.0:
+                continue
+            share = walked / steps[-1] if steps[-1] else 1.0
+            out.append((point, t0 + timedelta(seconds=span * share)))
+    return out
+
+
+def route_geojson(graph: nx.MultiDiGraph, route: Route) -> dict[str, Any]:
+    """A FeatureCollection for map playback: one timed LineString per trip, hits as points."""
+    features: list[dict[str, Any]] = []
+    for number, trip in enumerate(route.trips):
+        vertices: list[tuple[tuple[float, float], datetime]] = []
+        for segment in trip.segments:
+            if segment.impossible or len(segment.nodes) < 2:
+                continue
+            timed = _vertex_times(graph, segment)
+            vertices.extend(timed if not vertices else timed[1:])
+        if len(vertices) >= 2:
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[round(x, 7), round(y, 7)] for (x, y), _ in vertices],
+                    },
+                    "properties": {
+                        "kind": "route",
+                        "plate": route.plate,
+                        "trip": number,
+                        "times": [t.isoformat() for _, t in vertices],
+                        "confidence": round(trip.confidence, 4),
+                    },
+                }
+            )
+        for hit in trip.hits:
+            x, y = graph.nodes[hit.node]["x"], graph.nodes[hit.node]["y"]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [x, y]},
+                    "properties": {
+                        "kind": "hit",
+                        "trip": number,
+                        "camera_id": hit.camera_id,
+                        "observed_at": hit.observed_at.isoformat(),
+                    },
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {"plate": route.plate, "credit": ODBL_CREDIT},
+    }
+
+
+def route_json(route: Route) -> dict[str, Any]:
+    """The compact form for the API: per segment, what was observed and what was inferred."""
+    return {
+        "plate": route.plate,
+        "impossible_travel": len(route.impossible),
+        "credit": ODBL_CREDIT,
+        "trips": [
+            {
+                "start": trip.hits[0].observed_at.isoformat(),
+                "end": trip.hits[-1].observed_at.isoformat(),
+                "confidence": round(trip.confidence, 4),
+                "segments": [
+                    {
+                        "from_camera": s.start.camera_id,
+                        "to_camera": s.end.camera_id,
+                        "observed_s": round(s.observed_s, 1),
+                        "inferred_s": round(s.free_flow_s, 1),
+                        "fastest_s": round(s.fastest_s, 1) if math.isfinite(s.fastest_s) else None,
+                        "length_m": round(s.length_m, 1),
+                        "confidence": round(s.confidence, 4),
+                        "candidates": s.candidates,
+                        "impossible": s.impossible,
+                        "nodes": list(s.nodes),
+                    }
+                    for s in trip.segments
+                ],
+            }
+            for trip in route.trips
+        ],
+    }
