@@ -1,0 +1,347 @@
+"""Investigators' sighting search: a plate (exact, wildcard or OCR-fuzzy) and filters, limited to
+the cameras the caller may use, newest first, one keyset page at a time.
+
+How each plate kind finds its rows without scanning the table:
+
+* exact: the ``(plate, observed_at)`` B-tree of every day partition in the window;
+* wildcard (``?`` one character, ``*`` any run, at least 3 fixed characters): ``LIKE`` on the
+  trigram index of migration 0004, or the time index when the pattern is common;
+* fuzzy: no index answers "within OCR distance d", so the query enumerates every plate within
+  ``d`` (``plate_neighbourhood``: about 700 plates at distance 1 for an 8-character plate) and
+  looks them all up on the plate B-tree with ``plate = ANY(...)``. The result is exact: no
+  plate outside the distance is fetched and none inside is missed.
+
+Filters on cameras (a set, an area, the caller's agency) are resolved to camera ids first, so
+the sightings query sees one ``camera_id = ANY(...)`` that the planner estimates well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, shape
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
+
+from lpr.plates import TO_DIGIT, TO_LETTER
+from store.errors import InvalidInput
+from store.models import Camera, Sighting
+from store.users import Principal, camera_filter
+from store.watchlist import PLATE_CHARS, PlatePattern
+from tracing.watch import ocr_distance
+
+COUNT_CAP = 10_000
+MAX_PAGE = 10_000
+# Distance 1 around an 8-character plate is ~700 plates; 1.5 is ~25,000, past what one
+# index lookup per plate per day partition answers quickly.
+MAX_NEIGHBOURHOOD = 5_000
+MAX_AREA_VERTICES = 10_000
+
+Area = Polygon | MultiPolygon
+
+_COLUMNS = (
+    Sighting.id,
+    Sighting.observed_at,
+    Sighting.plate,
+    Sighting.plate_raw,
+    Sighting.country,
+    Sighting.confidence,
+    Sighting.colour,
+    Sighting.colour_confidence,
+    Sighting.camera_id,
+    Sighting.box,
+    Sighting.evidence_key,
+    Sighting.track_id,
+)
+
+# The substitutions ``tracing.watch.ocr_distance`` charges half an edit, per character.
+_CHEAP: dict[str, frozenset[str]] = {
+    c: frozenset(
+        {b for a, b in (*TO_DIGIT.items(), *TO_LETTER.items()) if a == c}
+        | {a for a, b in (*TO_DIGIT.items(), *TO_LETTER.items()) if b == c}
+    )
+    for c in PLATE_CHARS
+}
+_ALPHABET = sorted(PLATE_CHARS)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What to look for. ``plate`` comes from ``PlatePattern.parse``; ``None`` searches by
+    place alone, which then needs ``camera_ids`` or ``area``."""
+
+    start: datetime
+    end: datetime
+    plate: PlatePattern | None = None
+    camera_ids: frozenset[int] | None = None
+    area: Area | None = None
+    colour: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    observed_at: datetime
+    plate: str
+    plate_raw: str
+    country: str
+    confidence: float
+    colour: str | None
+    colour_confidence: float
+    camera_id: int
+    camera_code: str
+    lat: float
+    lon: float
+    box: list[int] | None
+    evidence_key: str | None
+    track_id: str | None
+    distance: float  # OCR-aware distance to a fuzzy query; 0 otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    next_cursor: str | None  # None on the last page
+    total: int | None  # on the first page only: all matches, counted up to the cap
+    total_capped: bool  # True: there are more than ``total``
+
+
+def parse_area(geojson: Mapping[str, Any]) -> Area:
+    """A GeoJSON Polygon or MultiPolygon in WGS84 longitude/latitude, validated."""
+    try:
+        geometry = shape(dict(geojson))
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise InvalidInput(f"area is not a GeoJSON geometry: {exc}") from exc
+    if not isinstance(geometry, Polygon | MultiPolygon):
+        raise InvalidInput(f"area must be a Polygon or MultiPolygon, got {geometry.geom_type}")
+    if geometry.is_empty or not geometry.is_valid:
+        raise InvalidInput(f"area is not a valid polygon: {shapely.is_valid_reason(geometry)}")
+    if shapely.get_num_coordinates(geometry) > MAX_AREA_VERTICES:
+        raise InvalidInput(f"area has more than {MAX_AREA_VERTICES} vertices")
+    west, south, east, north = geometry.bounds
+    if west < -180 or east > 180 or south < -90 or north > 90:
+        raise InvalidInput("area coordinates must be longitude, latitude in degrees (WGS84)")
+    return geometry
+
+
+def plate_neighbourhood(
+    plate: str, max_distance: float, *, limit: int = MAX_NEIGHBOURHOOD
+) -> frozenset[str]:
+    """Every plate within ``max_distance`` of ``plate`` by ``ocr_distance``, itself included.
+
+    A breadth-first walk over single edits, in half-edit units: a confusable substitution
+    (``O/0``, ``B/8``, ...) costs 1, any other substitution, insertion or deletion 2. Each
+    plate is kept with the most budget any path reached it with, so nothing reachable is cut.
+    """
+    if max_distance < 0:
+        raise InvalidInput(f"distance must not be negative, got {max_distance}")
+    left: dict[str, int] = {plate: round(2 * max_distance)}
+    frontier = [plate]
+    while frontier:
+        reached: list[str] = []
+        for text in frontier:
+            budget = left[text]
+            for neighbour, cost in _single_edits(text, budget):
+                rest = budget - cost
+                if neighbour and left.get(neighbour, -1) < rest:
+                    left[neighbour] = rest
+                    reached.append(neighbour)
+            if len(left) > limit:
+                raise InvalidInput(
+                    f"distance {max_distance:g} around {plate} reaches more than {limit} plates; "
+                    "use a smaller distance or a wildcard"
+                )
+        frontier = [t for t in dict.fromkeys(reached) if left[t] > 0]
+    return frozenset(left)
+
+
+def _single_edits(text: str, budget: int) -> Iterator[tuple[str, int]]:
+    for i, c in enumerate(text):
+        head, tail = text[:i], text[i + 1 :]
+        for other in _CHEAP[c]:
+            yield head + other + tail, 1
+        if budget >= 2:
+            yield head + tail, 2
+            for other in _ALPHABET:
+                if other != c and other not in _CHEAP[c]:
+                    yield head + other + tail, 2
+    if budget >= 2:
+        for i in range(len(text) + 1):
+            for other in _ALPHABET:
+                yield text[:i] + other + text[i:], 2
+
+
+def encode_cursor(observed_at: datetime, sighting_id: int) -> str:
+    raw = f"{observed_at.isoformat()}|{sighting_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position a cursor stands for; ``InvalidInput`` for anything this module did not
+    issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, sighting_id = raw.split("|")
+        at = datetime.fromisoformat(moment)
+        position = (at, int(sighting_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("cursor is not one this service issued") from exc
+    if at.tzinfo is None:
+        raise InvalidInput("cursor is not one this service issued")
+    return position
+
+
+def search_sightings(
+    conn: Connection,
+    principal: Principal,
+    query: SearchQuery,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    count_cap: int = COUNT_CAP,
+) -> SearchPage:
+    """One page of the sightings ``query`` finds among the cameras ``principal`` may use."""
+    _validate(query, limit=limit)
+    after = decode_cursor(cursor) if cursor is not None else None
+    cameras = _camera_scope(conn, principal, query)
+    if cameras == []:
+        return SearchPage(
+            hits=(), next_cursor=None, total=0 if after is None else None, total_capped=False
+        )
+    conditions = _conditions(query, cameras)
+
+    page = (
+        select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(Sighting.observed_at.desc(), Sighting.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        page = page.where(
+            Sighting.observed_at <= after[0],  # lets the planner prune later day partitions
+            tuple_(Sighting.observed_at, Sighting.id) < tuple_(*after),
+        )
+    rows = conn.execute(_with_camera(page)).all()
+    more = len(rows) > limit
+    hits = tuple(_hit(r._mapping, query.plate) for r in rows[:limit])
+    next_cursor = encode_cursor(hits[-1].observed_at, hits[-1].id) if more else None
+
+    total: int | None = None
+    capped = False
+    if after is None:
+        if more:
+            counted = select(Sighting.id).where(*conditions).limit(count_cap + 1).subquery()
+            total = conn.execute(select(func.count()).select_from(counted)).scalar_one()
+            capped = total > count_cap
+            total = min(total, count_cap)
+        else:
+            total = len(hits)
+    return SearchPage(hits=hits, next_cursor=next_cursor, total=total, total_capped=capped)
+
+
+def _validate(query: SearchQuery, *, limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"page size must be within 1-{MAX_PAGE}, got {limit}")
+    if query.start.tzinfo is None or query.end.tzinfo is None:
+        raise InvalidInput("start and end must carry a time zone")
+    if query.end <= query.start:
+        raise InvalidInput("the window must end after it starts")
+    if query.plate is None and query.camera_ids is None and query.area is None:
+        # Everything everywhere is a trawl, not an investigation.
+        raise InvalidInput("give a plate, or narrow the search to cameras or an area")
+    if query.camera_ids is not None and not query.camera_ids:
+        raise InvalidInput("the camera set must not be empty")
+
+
+def _camera_scope(conn: Connection, principal: Principal, query: SearchQuery) -> list[int] | None:
+    """The ids of the cameras the search may look at; ``None`` for every camera."""
+    if principal.sees_all_cameras and query.camera_ids is None and query.area is None:
+        return None
+    cameras = select(Camera.id).where(camera_filter(principal, Camera.id)).order_by(Camera.id)
+    if query.camera_ids is not None:
+        cameras = cameras.where(Camera.id.in_(sorted(query.camera_ids)))
+    if query.area is not None:
+        area = func.ST_GeomFromText(query.area.wkt, 4326)
+        cameras = cameras.where(func.ST_Intersects(Camera.location, area))
+    return list(conn.execute(cameras).scalars())
+
+
+def _conditions(query: SearchQuery, cameras: list[int] | None) -> list[ColumnElement[bool]]:
+    conditions = [Sighting.observed_at >= query.start, Sighting.observed_at < query.end]
+    if query.plate is not None:
+        conditions.append(_plate_condition(query.plate))
+    if cameras is not None:
+        conditions.append(
+            Sighting.camera_id
+            == any_(bindparam("cameras", cameras, ARRAY(Sighting.camera_id.type)))
+        )
+    if query.colour is not None:
+        conditions.append(Sighting.colour == query.colour.strip().lower())
+    if query.country is not None:
+        conditions.append(Sighting.country == query.country.strip().upper())
+    return conditions
+
+
+def _plate_condition(pattern: PlatePattern) -> ColumnElement[bool]:
+    if pattern.kind == "exact":
+        return Sighting.plate == pattern.text
+    if pattern.kind == "wildcard":
+        # Plates hold only capitals and digits, so LIKE's own metacharacters cannot occur.
+        return Sighting.plate.like(pattern.text.replace("?", "_").replace("*", "%"))
+    plates = sorted(plate_neighbourhood(pattern.text, pattern.max_distance))
+    return Sighting.plate == any_(bindparam("plates", plates, ARRAY(String)))
+
+
+def _with_camera(page: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """The page joined to its cameras' codes and positions, in the page's order."""
+    s = page.subquery()
+    return (
+        select(
+            s,
+            Camera.code.label("camera_code"),
+            func.ST_Y(Camera.location).label("lat"),
+            func.ST_X(Camera.location).label("lon"),
+        )
+        .join(Camera, Camera.id == s.c.camera_id)
+        .order_by(s.c.observed_at.desc(), s.c.id.desc())
+    )
+
+
+def _hit(row: RowMapping, pattern: PlatePattern | None) -> SearchHit:
+    plate = cast(str, row["plate"])
+    return SearchHit(
+        id=row["id"],
+        observed_at=row["observed_at"],
+        plate=plate,
+        plate_raw=row["plate_raw"],
+        country=row["country"],
+        confidence=row["confidence"],
+        colour=row["colour"],
+        colour_confidence=row["colour_confidence"],
+        camera_id=row["camera_id"],
+        camera_code=row["camera_code"],
+        lat=row["lat"],
+        lon=row["lon"],
+        box=row["box"],
+        evidence_key=row["evidence_key"],
+        track_id=row["track_id"],
+        distance=ocr_distance(pattern.text, plate) if pattern and pattern.kind == "fuzzy" else 0.0,
+    )
