@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 from benchmarks.common import print_table, scratch_database
 from store.cameras import NewCamera, create_cameras
 from store.partitions import day_of, ensure_partitions
-from store.sightings import NewSighting, add_sightings
+from store.sightings import NewSighting, add_sightings, copy_rows
 
 LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
 
@@ -60,25 +60,11 @@ def via_repository(engine: Engine, rows: Sequence[NewSighting], batch: int) -> f
 
 
 def via_raw_copy(engine: Engine, rows: Sequence[NewSighting], batch: int) -> float:
-    columns = (
-        "ingest_key, camera_id, plate, plate_raw, country, confidence, observed_at, colour, "
-        "colour_confidence, box, evidence_key, track_id"
-    )
     began = time.perf_counter()
     for i in range(0, len(rows), batch):
         with engine.begin() as conn:
             ensure_partitions(conn, {day_of(s.observed_at) for s in rows[i : i + batch]})
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            with raw.cursor() as cur, cur.copy(f"COPY sightings ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for s in rows[i : i + batch]:
-                    copy.write_row(
-                        (
-                            s.ingest_key, s.camera_id, s.plate, s.plate_raw, s.country,
-                            s.confidence, s.observed_at, s.colour, s.colour_confidence,
-                            list(s.box) if s.box else None, s.evidence_key, s.track_id,
-                        )
-                    )  # fmt: skip
+            copy_rows(conn, "sightings", rows[i : i + batch])
     return time.perf_counter() - began
 
 
