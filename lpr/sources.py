@@ -1,4 +1,4 @@
-"""Where frames come from: still images, video files, RTSP streams and ONVIF cameras.
+"""Where frames come from: video files, RTSP (and other) streams and ONVIF cameras.
 
 Every failure is a :class:`SourceError` subclass with a reason a person can act on, so the CLI
 prints one line and the live runner knows whether to retry (unavailable) or give up (unreadable,
@@ -8,21 +8,16 @@ authentication).
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
-import numpy as np
-
 from lpr.types import Frame, Image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "onvif"})
-MAX_PIXELS = 50_000_000  # 8K is 33 MP; anything larger is refused before it is decoded
-MAX_IMAGE_BYTES = 100 * 1024 * 1024
 
 SourceKind = Literal["image", "video", "stream"]
 
@@ -37,7 +32,7 @@ class SourceError(Exception):
 
 
 class UnreadableSourceError(SourceError, ValueError):
-    """The input is bad (corrupt, truncated, too large, not a picture): retrying won't help."""
+    """The input itself is bad (corrupt, not a video, no such profile): retrying won't help."""
 
 
 class SourceUnavailableError(SourceError, ConnectionError):
@@ -49,60 +44,11 @@ class AuthenticationError(SourceError, PermissionError):
 
 
 def source_kind(path_or_url: str) -> SourceKind:
-    scheme = urlsplit(path_or_url).scheme.lower()
-    if scheme in STREAM_SCHEMES:
-        return "stream"
-    if Path(path_or_url).suffix.lower() in IMAGE_SUFFIXES:
+    """Still images (``lpr.images`` reads them, from files or http URLs), videos or streams."""
+    parts = urlsplit(path_or_url)
+    if Path(parts.path).suffix.lower() in IMAGE_SUFFIXES and parts.scheme in ("", "http", "https"):
         return "image"
-    return "video"
-
-
-def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
-    """Decode a JPEG/PNG/WebP/BMP file to BGR, upright per its EXIF orientation.
-
-    The pixel count is checked from the header, before any decoding, so a huge image is
-    refused without allocating it.
-    """
-    from PIL import Image as PILImage
-    from PIL import ImageOps, UnidentifiedImageError
-
-    name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise UnreadableSourceError(
-            name, f"cannot read file ({error.strerror or error})"
-        ) from error
-    if len(data) > MAX_IMAGE_BYTES:
-        raise UnreadableSourceError(name, f"file is larger than {MAX_IMAGE_BYTES // 2**20} MiB")
-    try:
-        with PILImage.open(io.BytesIO(data)) as picture:
-            width, height = picture.size
-            if width * height > max_pixels:
-                raise UnreadableSourceError(
-                    name,
-                    f"image is {width}x{height} ({width * height / 1e6:.0f} MP), "
-                    f"more than the {max_pixels / 1e6:.0f} MP allowed",
-                )
-            picture.load()
-            rgb = ImageOps.exif_transpose(picture).convert("RGB")
-    except UnidentifiedImageError as error:
-        raise UnreadableSourceError(name, "not a recognised image format") from error
-    except PILImage.DecompressionBombError as error:
-        reason = f"image is larger than the {max_pixels / 1e6:.0f} MP allowed"
-        raise UnreadableSourceError(name, reason) from error
-    except UnreadableSourceError:
-        raise
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UnreadableSourceError(name, f"corrupt or truncated image ({error})") from error
-    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1])
-
-
-def image_frame(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Frame:
-    """A still image as a one-off frame, taken at the file's modification time."""
-    image = load_image(path, max_pixels=max_pixels)
-    taken_at = datetime.fromtimestamp(Path(path).stat().st_mtime, tz=UTC)
-    return Frame(image=image, taken_at=taken_at, source=str(path))
+    return "stream" if parts.scheme.lower() in STREAM_SCHEMES else "video"
 
 
 def iter_video(path: str | Path, *, start: datetime | None = None) -> Iterator[Frame]:

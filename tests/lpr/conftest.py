@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from lpr.recognizer import Recognizer
-from lpr.sources import load_image
 from lpr.types import Image
 from tests.conftest import require_shared_data
 
@@ -43,7 +42,8 @@ def recognizer() -> Recognizer:
 def car(shared_data: Path) -> Image:
     """The car photo scaled to the clip's height."""
     path = require_shared_data(shared_data / CAR_PHOTO)
-    photo = load_image(path)
+    photo = cv2.imread(str(path))
+    assert photo is not None, f"cannot read {path}"
     scale = HEIGHT / photo.shape[0]
     size = (round(photo.shape[1] * scale), HEIGHT)
     return np.asarray(cv2.resize(photo, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
