@@ -142,13 +142,4 @@ def downgrade() -> None:
     op.drop_table("api_keys")
     op.drop_table("users")
     op.drop_table("agencies")
-    # Other databases of the cluster may still use the role; then it stays.
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-            DROP ROLE IF EXISTS {API_ROLE};
-        EXCEPTION WHEN dependent_objects_still_exist THEN NULL;
-        END $$
-        """
-    )
+    # The role itself stays: roles are cluster-wide and may serve other databases.

@@ -1,0 +1,192 @@
+"""Every route of the app × every caller: allowed ones get through, the others 403, no
+credentials 401. The routes come from the app's own route table (hidden ones included), so a
+new route fails ``test_every_route_has_a_row`` until its allowed roles are in ``ALLOWED``.
+
+Routes with a ready-made request in ``REQUESTS`` must succeed (2xx) for every allowed caller;
+for the others the matrix checks the gate only (not 401/403, and never a 5xx).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+
+from api.main import create_app
+from store.users import Role
+from tests.api.conftest import PASSWORD, PEOPLE, PURPOSE, World, png_bytes
+
+A, I, D, O, U, S = (  # noqa: E741 - one letter per role keeps the table readable
+    Role.ADMIN,
+    Role.INVESTIGATOR,
+    Role.DISPATCHER,
+    Role.OPERATOR,
+    Role.AUDITOR,
+    Role.SERVICE,
+)
+PUBLIC: frozenset[Role] | None = None
+
+ALLOWED: dict[str, frozenset[Role] | None] = {
+    "GET /healthz": PUBLIC,
+    "POST /auth/token": PUBLIC,
+    "GET /auth/me": frozenset(Role),
+    "GET /users": frozenset({A}),
+    "POST /users": frozenset({A}),
+    "GET /users/{user_id}": frozenset({A}),
+    "PATCH /users/{user_id}": frozenset({A}),
+    "GET /agencies": frozenset({A}),
+    "POST /agencies": frozenset({A}),
+    "GET /agencies/{agency_id}/cameras": frozenset({A}),
+    "POST /agencies/{agency_id}/cameras": frozenset({A}),
+    "DELETE /agencies/{agency_id}/cameras/{camera_id}": frozenset({A}),
+    "GET /api-keys": frozenset({A}),
+    "POST /api-keys": frozenset({A}),
+    "DELETE /api-keys/{key_id}": frozenset({A}),
+    "GET /cameras": frozenset({A, I, D, O}),
+    "POST /cameras": frozenset({A, O}),
+    "GET /cameras/{camera_id}": frozenset({A, I, D, O}),
+    "PATCH /cameras/{camera_id}": frozenset({A, O}),
+    "DELETE /cameras/{camera_id}": frozenset({A, O}),
+    "POST /cameras/{camera_id}/health": frozenset({A, O, S}),
+    "POST /cameras/import": frozenset({A, O}),
+    "POST /sightings": frozenset({A, S}),
+    "POST /sightings/evidence": frozenset({A, S}),
+    "GET /sightings/{sighting_id}": frozenset({A, I}),
+    "GET /sightings/{sighting_id}/evidence": frozenset({A, I}),
+    "GET /audit": frozenset({A, U}),
+    "GET /audit/verify": frozenset({A, U}),
+    "GET /map/roads": frozenset({A, I, D, O}),
+    "GET /map/cameras": frozenset({A, I, D, O}),
+    "POST /search": frozenset({A, I}),
+    # The dashboard's shell and assets; everything it shows comes through the routes above.
+    "GET /": PUBLIC,
+    "GET /dashboard": PUBLIC,
+    "GET /dashboard/{asset:path}": PUBLIC,
+}
+
+Request = Callable[[World], dict[str, Any]]
+
+
+def _sighting(world: World) -> dict[str, Any]:
+    return {
+        "ingest_key": "matrix-1",
+        "camera_id": world.camera_a,
+        "plate": "59A99999",
+        "plate_raw": "59A-999.99",
+        "country": "VN",
+        "confidence": 0.8,
+        "observed_at": "2026-01-02T03:04:05+07:00",
+    }
+
+
+REQUESTS: dict[str, Request] = {
+    "GET /healthz": lambda w: {},
+    "POST /auth/token": lambda w: {"data": {"username": "investigator", "password": PASSWORD}},
+    "GET /auth/me": lambda w: {},
+    "GET /users": lambda w: {},
+    "POST /users": lambda w: {
+        "json": {
+            "username": "new.user",
+            "password": "a long enough password",
+            "role": "investigator",
+            "agency_id": w.agency_a,
+        }
+    },
+    "GET /users/{user_id}": lambda w: {},
+    "PATCH /users/{user_id}": lambda w: {"json": {"active": False}},
+    "GET /agencies": lambda w: {},
+    "POST /agencies": lambda w: {"json": {"code": "PC-NEW", "name": "New agency"}},
+    "GET /agencies/{agency_id}/cameras": lambda w: {},
+    "POST /agencies/{agency_id}/cameras": lambda w: {"json": {"camera_ids": [w.camera_b]}},
+    "DELETE /agencies/{agency_id}/cameras/{camera_id}": lambda w: {},
+    "GET /api-keys": lambda w: {},
+    "POST /api-keys": lambda w: {"json": {"name": "worker"}},
+    "DELETE /api-keys/{key_id}": lambda w: {},
+    "GET /cameras": lambda w: {},
+    "POST /cameras": lambda w: {
+        "json": {"code": "HCM-TD-W07-0077", "name": "New", "lat": 10.8, "lon": 106.7}
+    },
+    "GET /cameras/{camera_id}": lambda w: {},
+    "PATCH /cameras/{camera_id}": lambda w: {"json": {"name": "Renamed"}},
+    "DELETE /cameras/{camera_id}": lambda w: {"path": {"camera_id": w.camera_idle}},
+    "POST /cameras/{camera_id}/health": lambda w: {"json": {"status": "online"}},
+    "POST /cameras/import": lambda w: {
+        "files": {"file": ("c.csv", b"code,name,lat,lon\nHCM-TD-W07-0099,Imported,10.8,106.7\n")}
+    },
+    "POST /sightings": lambda w: {"json": {"sightings": [_sighting(w)]}},
+    "POST /sightings/evidence": lambda w: {"files": {"file": ("e.png", png_bytes("red"))}},
+    "GET /sightings/{sighting_id}": lambda w: {},
+    "GET /sightings/{sighting_id}/evidence": lambda w: {},
+    "GET /audit": lambda w: {},
+    "GET /audit/verify": lambda w: {},
+}
+
+CALLERS = {**{name: role for name, (role, _) in PEOPLE.items()}, "service": Role.SERVICE}
+CALLERS.pop("investigator-b")
+ROUTES = sorted(
+    f"{method} {context.path}"
+    for context in iter_route_contexts(create_app().routes)
+    if isinstance(context.route, APIRoute)
+    for method in context.methods or ()
+)
+_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+def path_params(world: World) -> dict[str, int]:
+    return {
+        "camera_id": world.camera_a,
+        "user_id": world.users["investigator"],
+        "agency_id": world.agency_a,
+        "key_id": world.service_key_id,
+        "sighting_id": world.sighting_a,
+    }
+
+
+def call(
+    client: TestClient, conn: Connection, world: World, route: str, who: str
+) -> tuple[int, str]:
+    """One request in a savepoint that is rolled back, so callers don't disturb each other."""
+    method, template = route.split(" ", 1)
+    spec = REQUESTS.get(route, lambda w: {})(world)
+    values = {**path_params(world), **spec.pop("path", {})}
+    url = _PARAM.sub(lambda m: str(values.get(m.group(1), 1)), template)
+    params = {**PURPOSE, **spec.pop("params", {})}
+    savepoint = conn.begin_nested()
+    try:
+        response = client.request(method, url, params=params, headers=world.headers[who], **spec)
+    finally:
+        savepoint.rollback()
+    return response.status_code, response.text
+
+
+def test_every_route_has_a_row() -> None:
+    assert set(ROUTES) - set(ALLOWED) == set(), "routes without allowed roles in ALLOWED"
+    assert set(ALLOWED) - set(ROUTES) == set(), "rows in ALLOWED for routes that are gone"
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_route_admits_exactly_its_roles(
+    route: str, client: TestClient, conn: Connection, world: World
+) -> None:
+    allowed = ALLOWED.get(route, frozenset())
+    for who, role in CALLERS.items():
+        status, body = call(client, conn, world, route, who)
+        assert status < 500, f"{route} as {who}: {status} {body}"
+        if allowed is None or role in allowed:
+            if route in REQUESTS:
+                assert 200 <= status < 300, f"{route} as {who}: {status} {body}"
+            else:
+                assert status not in (401, 403), f"{route} as {who}: {status} {body}"
+        else:
+            assert status == 403, f"{route} as {who} should be forbidden: {status} {body}"
+            assert "may not" in body
+    status, body = call(client, conn, world, route, "anonymous")
+    if allowed is None:
+        assert status not in (401, 403), f"{route} without credentials: {status} {body}"
+    else:
+        assert status == 401, f"{route} without credentials: {status} {body}"
