@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     max_evidence_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_page_size: int = Field(default=500, ge=1, le=10_000)
     search_rate_per_minute: int = Field(default=60, ge=1)
+    # The city's OpenStreetMap extract (.osm.pbf): the dashboard's road layer is drawn from it.
+    city_osm: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
