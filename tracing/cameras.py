@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-from tracing.graph import ROAD_RANK, bearing_deg, haversine_m
+from tracing.graph import ROAD_RANK, bearing_deg, haversine_m, road_rank
 from tracing.routes import Approach, Hit
 
 Strategy = Literal["intersections", "arterials"]
@@ -148,7 +148,7 @@ def watched_approaches(graph: nx.MultiDiGraph, sites: Iterable[CameraSite]) -> d
 
 
 def _rank(graph: nx.MultiDiGraph, u: int, v: int) -> int:
-    return max(ROAD_RANK.get(d["highway"].removesuffix("_link"), 0) for d in graph[u][v].values())
+    return max(road_rank(d["highway"]) for d in graph[u][v].values())
 
 
 def _importance(graph: nx.MultiDiGraph, node: int) -> tuple[int, int, int]:

@@ -60,6 +60,12 @@ ROAD_RANK: dict[str, int] = {
     "road": 1,
 }
 
+
+def road_rank(highway: str) -> int:
+    """Importance of an OSM highway class, links counting as their road."""
+    return ROAD_RANK.get(highway.removesuffix("_link"), 0)
+
+
 # Zone defaults as tagged in OSM ("VN:urban"); anything else unknown falls back to the class.
 _ZONE_KPH = {"urban": 50.0, "rural": 80.0, "motorway": 120.0, "living_street": 20.0}
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?")
@@ -302,6 +308,7 @@ class RoutingIndex:
     position: dict[int, int]
     forward: Any  # scipy.sparse.csr_matrix; [i, j] = fastest edge i → j
     backward: Any  # its transpose, for searches towards a target
+    sources: npt.NDArray[np.int64]  # the row of each stored entry of ``forward``
 
 
 _INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, RoutingIndex] = weakref.WeakKeyDictionary()
@@ -326,6 +333,7 @@ def routing_index(graph: nx.MultiDiGraph) -> RoutingIndex:
     cols = np.fromiter((k[1] for k in fastest), dtype=np.int64, count=len(fastest))
     costs = np.fromiter(fastest.values(), dtype=np.float64, count=len(fastest))
     forward = csr_matrix((costs, (rows, cols)), shape=(len(nodes), len(nodes)))
-    index = RoutingIndex(nodes, position, forward, forward.T.tocsr())
+    sources = np.repeat(np.arange(len(nodes)), np.diff(forward.indptr))
+    index = RoutingIndex(nodes, position, forward, forward.T.tocsr(), sources)
     _INDEXES[graph] = index
     return index

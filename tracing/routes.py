@@ -70,6 +70,10 @@ class FitModel:
     miss_rate: float = 0.1
     candidates: int = 8
 
+    def detour_bound(self, fastest_s: float) -> float:
+        """The free-flow time of the slowest path still worth considering."""
+        return fastest_s * (1 + self.max_detour) + self.detour_slack_s
+
     def __post_init__(self) -> None:
         positive = (self.prior_slowness, self.slowness_sigma, self.max_speedup, self.max_slowdown)
         if min(positive) <= 0 or self.max_detour < 0 or not 0 < self.miss_rate <= 1:
@@ -177,6 +181,7 @@ class _Pair:
     gap_s: float
     fastest_s: float  # math.inf when beyond the search limit
     last_leg_s: float = 0.0  # the watched approach into the end camera's node
+    searched_s: float = 0.0  # how far the forward search went
     dist: npt.NDArray[np.float64] | None = None
     pred: npt.NDArray[np.int32] | None = None
 
@@ -197,12 +202,19 @@ def _measure(index: RoutingIndex, start: Hit, end: Hit, model: FitModel) -> _Pai
         return _Pair(start, end, gap, math.inf)
     source, target = index.position[start.node], index.position[_target(end)]
     last_leg = 0.0 if end.from_node is None else _edge_cost(index, target, index.position[end.node])
-    limit = max((gap + model.clock_slack_s) * model.max_speedup, model.detour_slack_s) + last_leg
+    # Beyond ``cap`` the pair is impossible travel. Most drivers are slower than free flow, so a
+    # search to ``detour_bound(gap)`` usually reaches every candidate; only a pair driven faster
+    # than free flow needs the second, wider search.
+    cap = max((gap + model.clock_slack_s) * model.max_speedup, model.detour_slack_s)
+    limit = min(cap, model.detour_bound(gap))
     dist, pred = _search(index.forward, source, limit)
+    if limit < cap and not model.detour_bound(float(dist[target])) <= limit:
+        limit = cap
+        dist, pred = _search(index.forward, source, limit)
     fastest = float(dist[target]) + last_leg
     if start.node == end.node and end.from_node is None:
         fastest = 0.0
-    return _Pair(start, end, gap, fastest, last_leg, dist, pred)
+    return _Pair(start, end, gap, fastest, last_leg, limit, dist, pred)
 
 
 def _edge_cost(index: RoutingIndex, u: int, v: int) -> float:
@@ -250,26 +262,34 @@ def _trip_slowness(pairs: Sequence[_Pair], model: FitModel) -> float:
 
 
 def _candidates(index: RoutingIndex, pair: _Pair, model: FitModel) -> list[tuple[list[int], float]]:
-    """Distinct simple via-node paths (positions) from start to the end's approach, with cost."""
+    """Distinct simple via-edge paths (positions) from start to the end's approach, with cost.
+
+    A via-edge path is the fastest path to some edge ``a → b``, the edge, then the fastest path
+    on from ``b``: unlike via-node paths it also finds the one slower street a driver took.
+    """
     assert pair.dist is not None and pair.pred is not None
     target = index.position[_target(pair.end)]
     shortest = float(pair.dist[target])
-    bound = shortest * (1 + model.max_detour) + model.detour_slack_s
+    bound = min(model.detour_bound(shortest), pair.searched_s)
     back_dist, back_pred = _search(index.backward, target, bound)
-    total = pair.dist + back_dist
-    vias = np.flatnonzero(total <= bound)
-    vias = vias[np.argsort(total[vias], kind="stable")]
-    paths: list[tuple[list[int], float]] = []
-    covered: set[int] = set()
-    for via in vias[: 40 * model.candidates]:
-        if int(via) in covered:
+    # Only edges leaving nodes the forward search reached can be on a candidate: gather those.
+    rows = np.flatnonzero(pair.dist <= bound)
+    starts, counts = index.forward.indptr[rows], np.diff(index.forward.indptr)[rows]
+    edges = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    heads = index.forward.indices[edges]
+    total = np.repeat(pair.dist[rows], counts) + index.forward.data[edges] + back_dist[heads]
+    keep = np.flatnonzero(total <= bound)
+    keep = keep[np.argsort(total[keep], kind="stable")]
+    paths = [(_walk(pair.pred, target), shortest)]
+    covered = set(pairwise(paths[0][0]))
+    for via in keep[: 50 * model.candidates]:
+        a, b = int(index.sources[edges[via]]), int(heads[via])
+        if (a, b) in covered:
             continue
-        head = _walk(pair.pred, int(via))
-        tail = _walk(back_pred, int(via))[::-1]  # via … target on the forward graph
-        path = head + tail[1:]
-        covered.update(path)
+        path = _walk(pair.pred, a) + _walk(back_pred, b)[::-1]  # b … target on the forward graph
+        covered.update(pairwise(path))
         if len(set(path)) != len(path):
-            continue  # a via that makes the driver loop back is no real alternative
+            continue  # a detour that makes the driver loop back is no real alternative
         paths.append((path, float(total[via])))
         if len(paths) == model.candidates:
             break
