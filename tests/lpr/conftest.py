@@ -67,7 +67,7 @@ def car_at(car: Image, left: int) -> Image:
     return frame
 
 
-def passing(car: Image, seconds: float = 3.0) -> list[Image]:
+def passing(car: Image, seconds: float = 2.0) -> list[Image]:
     """The car enters on the right and leaves on the left."""
     steps = round(seconds * FPS)
     start, end = WIDTH, -car.shape[1]
@@ -112,9 +112,9 @@ def passing_video(car: Image, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def parked_video(car: Image, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The car stands still for 4 s while a pedestrian crosses, so the motion gate keeps firing."""
+    """The car stands still for 3 s while a pedestrian crosses, so the motion gate keeps firing."""
     frames = []
-    for i in range(4 * FPS):
+    for i in range(3 * FPS):
         frame = car_at(car, (WIDTH - car.shape[1]) // 2)
         x = 20 + i * 15
         cv2.rectangle(frame, (x, 20), (x + 25, 90), (40, 40, 160), thickness=-1)

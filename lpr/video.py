@@ -1,0 +1,91 @@
+"""Frames to sightings: rate limit, motion gate, read, track. The same pipeline serves video
+files, streams on the command line and live cameras (``lpr.worker``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Protocol
+
+from lpr.motion import MotionGate
+from lpr.throttle import RateLimiter
+from lpr.tracking import Tracker
+from lpr.types import Frame, Image, PlateRead, Sighting
+
+
+class PlateReader(Protocol):
+    """Reads the plates in one picture, best first. ``lpr.recognizer.Recognizer`` is one."""
+
+    def read(self, image: Image) -> list[PlateRead]: ...
+
+
+class SightingPipeline:
+    """One camera's frames in, one sighting per vehicle passage out."""
+
+    def __init__(
+        self,
+        reader: PlateReader,
+        *,
+        source: str,
+        rate: float = 5.0,
+        motion: MotionGate | None = None,
+        tracker: Tracker | None = None,
+    ) -> None:
+        self.reader = reader
+        self.limiter = RateLimiter(rate)
+        self.motion = motion or MotionGate()
+        self.tracker = tracker or Tracker(source=source)
+        self.frames = 0
+        self.reads = 0
+
+    def push(self, frame: Frame) -> list[Sighting]:
+        """Take one frame; returns the sightings it completed (usually none)."""
+        self.frames += 1
+        # The limiter runs on the frame's own clock, so a video file is read at the same
+        # density as a live camera however fast it decodes.
+        if self.limiter.allow(frame.taken_at.timestamp()) and self.motion.moved(frame.image):
+            self.reads += 1
+            return self.tracker.update(frame, self.reader.read(frame.image))
+        return self.tracker.advance(frame.taken_at)
+
+    def advance(self, now: datetime) -> list[Sighting]:
+        """No frame came; let the tracks age."""
+        return self.tracker.advance(now)
+
+    def close(self) -> list[Sighting]:
+        return self.tracker.close()
+
+
+def read_video(
+    path_or_url: str, reader: PlateReader, *, rate: float = 5.0, max_seconds: float | None = None
+) -> Iterator[Sighting]:
+    """Sightings in a video file or a stream, as each passage ends.
+
+    A stream is read live (dropping frames the reader cannot keep up with) until it ends for
+    good or ``max_seconds`` pass; a file is read to its end, every frame considered.
+    Raises ``lpr.sources.SourceError`` subclasses for sources that cannot be read.
+    """
+    from lpr.live import LiveSource
+    from lpr.sources import iter_video, redact, source_kind
+
+    if source_kind(path_or_url) == "image":
+        raise ValueError(f"{path_or_url}: a still image, not a video")
+    pipeline = SightingPipeline(reader, source=redact(path_or_url), rate=rate)
+    if source_kind(path_or_url) == "video":
+        for frame in iter_video(path_or_url):
+            yield from pipeline.push(frame)
+    else:
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        with LiveSource(path_or_url, retry=False) as live:
+            while deadline is None or time.monotonic() < deadline:
+                latest = live.next_frame(timeout=0.5)
+                if latest is not None:
+                    yield from pipeline.push(latest)
+                elif live.finished:
+                    break
+                else:
+                    yield from pipeline.advance(datetime.now(UTC))
+        if live.error is not None and pipeline.frames == 0:
+            raise live.error
+    yield from pipeline.close()
