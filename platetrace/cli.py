@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import register as register_api
+from lpr.camera_cli import register as register_camera_run
 from lpr.cli import register as register_lpr
 from platetrace.groups import cameras
 from store.cli import register as register_store
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 
 app.add_typer(cameras, name="cameras")
+register_camera_run(cameras)
 
 for register in (register_store, register_lpr, register_tracing, register_api):
     register(app)
