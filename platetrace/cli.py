@@ -10,6 +10,7 @@ from lpr.cli import register as register_lpr
 from platetrace.groups import cameras
 from store.cli import register as register_store
 from tracing.cli import register as register_tracing
+from tracing.watch_cli import register as register_watch
 
 app = typer.Typer(
     name="platetrace",
@@ -21,5 +22,5 @@ app = typer.Typer(
 app.add_typer(cameras, name="cameras")
 register_camera_run(cameras)
 
-for register in (register_store, register_lpr, register_tracing, register_api):
+for register in (register_store, register_lpr, register_tracing, register_watch, register_api):
     register(app)
