@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import platetrace
-from api.routes import audit, auth, cameras, sightings, users
+from api.routes import audit, auth, cameras, dashboard, map, search, sightings, users
 from platetrace.settings import Settings, get_settings
 from store.db import make_engine
 from store.errors import InvalidInput, NotFound, StoreError
@@ -31,6 +33,37 @@ Plate search, vehicle tracing and alerts over a city's camera network.
 * **Audit**: every request that reads or changes personal data is recorded in a
   tamper-evident log that auditors read at `/audit`.
 """
+
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with a JSON 413: at once when the declared
+    length is too big, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"request body larger than {self.max_bytes} bytes"
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = JSONResponse({"detail": detail}, status.HTTP_413_CONTENT_TOO_LARGE)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=detail)
+            return message
+
+        await self.app(scope, limited, send)
 
 
 class Health(BaseModel):
@@ -55,8 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=platetrace.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_request_bytes,
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.engine = engine
     app.state.redis = redis_client
@@ -100,6 +133,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
-    for module in (auth, users, cameras, sightings, audit):
+    for module in (auth, users, cameras, sightings, audit, map, dashboard, search):
         app.include_router(module.router)
     return app

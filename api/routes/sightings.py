@@ -21,6 +21,7 @@ from api.deps import (
     Investigators,
     Purpose,
 )
+from store.errors import InvalidInput, NotFound
 from store.evidence import MEDIA_TYPES, save_evidence, stored_evidence
 from store.sightings import NewSighting, SightingRow, add_sightings, get_sighting
 from store.users import may_use_camera, visible_camera_ids
@@ -109,7 +110,10 @@ def sightings_ingest(
         refused = ", ".join(map(str, sorted(cameras - set(allowed))))
         raise HTTPException(http.HTTP_403_FORBIDDEN, detail=f"not your cameras: {refused}")
     for key in {s.evidence_key for s in items if s.evidence_key}:
-        stored_evidence(settings.evidence_dir, key)
+        try:
+            stored_evidence(settings.evidence_dir, key)
+        except NotFound as exc:
+            raise InvalidInput(f"{exc}; upload it to /sightings/evidence first") from exc
     inserted = add_sightings(conn, items)
     audit.result_count = inserted
     audit.params = {"received": len(items), "cameras": sorted(cameras)}
