@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import networkx as nx
 import numpy as np
@@ -335,3 +335,24 @@ def hits_from(sites: Mapping[int, CameraSite], seen: Iterable[tuple[int, datetim
             raise CameraError(f"camera {camera_id} is not on the map (unknown or not attached)")
         hits.append(Hit(camera_id, site.node, observed_at, site.from_node))
     return hits
+
+
+class _Located(Protocol):
+    """A stored camera, as ``store.cameras.CameraRow`` gives it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def heading(self) -> float | None: ...
+
+
+def attach_all(graph: nx.MultiDiGraph, cameras: Iterable[_Located]) -> dict[int, CameraSite]:
+    """Sites of stored cameras by id; the first one off the map raises ``CameraError``."""
+    return {
+        c.id: attach(graph, camera_id=c.id, lon=c.lon, lat=c.lat, heading=c.heading)
+        for c in cameras
+    }
