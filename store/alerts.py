@@ -166,10 +166,11 @@ def list_alerts(
     *,
     status: AlertStatus | None = None,
     plate: str | None = None,
+    camera_ids: Sequence[int] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[AlertRow]:
-    """Alerts newest first, optionally of one status or plate."""
+    """Alerts newest first, optionally of one status, plate or set of cameras."""
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInput(f"limit must be 1-1000 and offset >= 0, got {limit}, {offset}")
     if status is not None and status not in STATUSES:
@@ -179,6 +180,8 @@ def list_alerts(
         query = query.where(_T.c.status == status)
     if plate is not None:
         query = query.where(_T.c.plate == plate)
+    if camera_ids is not None:
+        query = query.where(_T.c.camera_id.in_(camera_ids))
     return [_row(r) for r in conn.execute(query)]
 
 
