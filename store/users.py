@@ -391,12 +391,13 @@ def grant_cameras(conn: Connection, agency_id: int, camera_ids: Sequence[int]) -
         raise InvalidInput(f"unknown camera id: {', '.join(map(str, sorted(unknown)))}")
     if not camera_ids:
         return 0
-    result = conn.execute(
+    granted = conn.execute(
         pg_insert(camera_agencies)
         .values([{"agency_id": agency_id, "camera_id": c} for c in set(camera_ids)])
         .on_conflict_do_nothing()
+        .returning(camera_agencies.c.camera_id)
     )
-    return result.rowcount
+    return len(granted.all())
 
 
 def revoke_camera(conn: Connection, agency_id: int, camera_id: int) -> None:
