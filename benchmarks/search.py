@@ -1,0 +1,380 @@
+"""Investigators' search at city scale, through the real API, side by side with plain SQL.
+
+    .venv/bin/python -m benchmarks.search --rows 100000000   # the issue's scale (many hours)
+    .venv/bin/python -m benchmarks.search --rows 10000000    # ~20 minutes on 2 cores
+
+Builds ``platetrace_bench``: 3,500 cameras over Ho Chi Minh City and ``--rows`` sightings over
+30 days, loaded with COPY in time order (as recognition workers would write them), then the
+search indexes of migration 0004 are built. The queries go through a real uvicorn server with
+an agency-scoped investigator's token, the rate limiter and the audit log on, and are timed at
+the client: exact plate over 30 days, wildcard (``51F*``-style prefixes and ``*1234``-style
+suffixes), fuzzy (OCR distance 1) and area + 24-hour window, first page of 100 with its count.
+
+The baseline runs the same SQL, without the API, on a copy of every tenth row that has no index
+but its primary key (``sightings_baseline``). The database is dropped afterwards unless
+``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import httpx
+import numpy as np
+import psycopg
+from sqlalchemy import Engine, create_engine, text
+
+from api.security import hash_password
+from benchmarks.common import print_table
+from platetrace.settings import get_settings
+from store.cameras import NewCamera, create_cameras
+from store.migrate import upgrade
+from store.partitions import ensure_partitions
+from store.search import plate_neighbourhood
+from store.users import NewUser, Role, create_agency, create_user, grant_cameras
+
+DATABASE = "platetrace_bench"
+DAYS = 30
+# Ho Chi Minh City, roughly the urban districts.
+WEST, EAST, SOUTH, NORTH = 106.60, 106.82, 10.70, 10.90
+# Vehicles registered in the city (41, 50-59) dominate its traffic; the rest come from anywhere.
+CITY_PROVINCES = [41, *range(50, 60)]
+SERIES = "ABCDEFGHKLMNPSTUVXYZ"
+COLOURS = ("white", "black", "grey", "silver", "red", "blue", "yellow")
+CHUNK = 500_000
+PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway user of a scratch database
+CONFUSIONS = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
+
+Query = tuple[str, dict[str, Any]]  # kind, request body
+
+
+def plates_of(count: int, rng: np.random.Generator) -> np.ndarray[Any, np.dtype[np.str_]]:
+    local = rng.random(count) < 0.7
+    province = np.where(
+        local,
+        rng.choice(CITY_PROVINCES, count),
+        rng.integers(11, 100, count),
+    )
+    series = rng.choice(list(SERIES), count)
+    number = rng.integers(0, 100_000, count)
+    return np.array(
+        [f"{p:02d}{s}{n:05d}" for p, s, n in zip(province, series, number, strict=True)]
+    )
+
+
+def load(engine: Engine, *, rows: int, cameras: int, seed: int) -> tuple[list[str], datetime]:
+    """Cameras and sightings; returns the vehicles' plates and the end of the 30 days."""
+    rng = np.random.default_rng(seed)
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=DAYS)
+    with engine.begin() as conn:
+        ids = [
+            c.id
+            for c in create_cameras(
+                conn,
+                [
+                    NewCamera(
+                        code=f"HCM-D{i % 24 + 1:02d}-W{i // 24 % 16 + 1:02d}-{i:04d}",
+                        name=f"camera {i}",
+                        lat=float(rng.uniform(SOUTH, NORTH)),
+                        lon=float(rng.uniform(WEST, EAST)),
+                        status="online",
+                    )
+                    for i in range(cameras)
+                ],
+            )
+        ]
+        ensure_partitions(conn, (start.date() + timedelta(days=d) for d in range(DAYS + 1)))
+    vehicles = plates_of(max(1000, rows // 50), rng)
+    camera_ids = np.array(ids)
+    span = (end - start).total_seconds()
+    began = time.perf_counter()
+    for first in range(0, rows, CHUNK):
+        n = min(CHUNK, rows - first)
+        # Each chunk covers its own slice of the 30 days: the table fills in time order.
+        lo, hi = first / rows * span, (first + n) / rows * span
+        offsets = np.sort(rng.uniform(lo, hi, n))
+        plate = vehicles[rng.integers(0, len(vehicles), n)]
+        camera = camera_ids[rng.integers(0, len(camera_ids), n)]
+        confidence = rng.uniform(0.6, 1.0, n).round(3)
+        colour = rng.choice(COLOURS, n)
+        base = start.timestamp()
+        lines = "".join(
+            f"b{first + i}\t{c}\t{p}\t{p[:3]}-{p[3:6]}.{p[6:]}\tVN\t{q}\t"
+            f"{datetime.fromtimestamp(base + o, UTC).isoformat()}\t{k}\t0.8\n"
+            for i, (p, c, q, o, k) in enumerate(
+                zip(plate, camera, confidence, offsets, colour, strict=True)
+            )
+        )
+        with engine.begin() as conn:
+            raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
+            columns = (
+                "ingest_key, camera_id, plate, plate_raw, country, confidence, observed_at, "
+                "colour, colour_confidence"
+            )
+            with raw.cursor() as cur, cur.copy(f"COPY sightings ({columns}) FROM STDIN") as copy:
+                copy.write(lines)
+        done = first + n
+        rate = done / (time.perf_counter() - began)
+        print(f"  loaded {done:,} / {rows:,} ({rate:,.0f} rows/s)", file=sys.stderr, flush=True)
+    return [str(p) for p in vehicles], end
+
+
+def make_baseline(engine: Engine) -> None:
+    """Every tenth sighting, indexed by its primary key only; cameras likewise."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS sightings_baseline, cameras_baseline"))
+        conn.execute(
+            text("CREATE TABLE sightings_baseline AS SELECT * FROM sightings WHERE id % 10 = 0")
+        )
+        conn.execute(text("ALTER TABLE sightings_baseline ADD PRIMARY KEY (id)"))
+        conn.execute(text("CREATE TABLE cameras_baseline AS SELECT * FROM cameras"))
+        conn.execute(text("ALTER TABLE cameras_baseline ADD PRIMARY KEY (id)"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE sightings_baseline, cameras_baseline"))
+
+
+def queries(plates: list[str], end: datetime, *, per_kind: int, seed: int) -> list[Query]:
+    rng = random.Random(seed)
+    month = {"start": (end - timedelta(days=DAYS)).isoformat(), "end": end.isoformat()}
+    out: list[Query] = []
+    for _ in range(per_kind):
+        plate = rng.choice(plates)
+        out.append(("exact", {**month, "plate": plate}))
+        out.append(("wildcard prefix (51F*)", {**month, "plate": plate[:3] + "*"}))
+        out.append(("wildcard suffix (*1234)", {**month, "plate": "*" + plate[-4:]}))
+        digits = [i for i, c in enumerate(plate) if c in CONFUSIONS]
+        i = rng.choice(digits)
+        misread = plate[:i] + CONFUSIONS[plate[i]] + plate[i + 1 :]
+        out.append(("fuzzy (distance 1)", {**month, "plate": misread, "max_distance": 1}))
+        lon, lat = rng.uniform(WEST, EAST - 0.02), rng.uniform(SOUTH, NORTH - 0.02)
+        square = [[lon, lat], [lon + 0.02, lat], [lon + 0.02, lat + 0.02], [lon, lat + 0.02]]
+        day_end = end - timedelta(hours=rng.randrange(24 * DAYS - 24))
+        out.append(
+            (
+                "area 2x2 km + 24 h",
+                {
+                    "start": (day_end - timedelta(hours=24)).isoformat(),
+                    "end": day_end.isoformat(),
+                    "area": {"type": "Polygon", "coordinates": [[*square, square[0]]]},
+                },
+            )
+        )
+    rng.shuffle(out)
+    return out
+
+
+def baseline_sql(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The API's query as plain SQL on the unindexed copy."""
+    where = ["observed_at >= :start", "observed_at < :end"]
+    params: dict[str, Any] = {"start": body["start"], "end": body["end"]}
+    plate = body.get("plate")
+    if plate and body.get("max_distance"):
+        where.append("plate = ANY(:plates)")
+        params["plates"] = sorted(plate_neighbourhood(plate, body["max_distance"]))
+    elif plate and "*" in plate:
+        where.append("plate LIKE :pattern")
+        params["pattern"] = plate.replace("*", "%")
+    elif plate:
+        where.append("plate = :plate")
+        params["plate"] = plate
+    if "area" in body:
+        where.append(
+            "camera_id IN (SELECT id FROM cameras_baseline WHERE "
+            "ST_Intersects(location, ST_SetSRID(ST_GeomFromGeoJSON(:area), 4326)))"
+        )
+        params["area"] = json.dumps(body["area"])
+    condition = " AND ".join(where)
+    return (
+        f"SELECT * FROM sightings_baseline WHERE {condition} "
+        "ORDER BY observed_at DESC, id DESC LIMIT 101; "
+        f"SELECT count(*) FROM (SELECT 1 FROM sightings_baseline WHERE {condition} "
+        "LIMIT 10001) c",
+        params,
+    )
+
+
+@contextmanager
+def api_server(url: str, port: int) -> Iterator[str]:
+    env = {
+        **os.environ,
+        "PLATETRACE_DATABASE_URL": url,
+        "PLATETRACE_REDIS_URL": "redis://127.0.0.1:6379/14",
+        "PLATETRACE_ENVIRONMENT": "development",
+        "PLATETRACE_ACCESS_TOKEN_MINUTES": "600",
+        # The limiter still runs (a Redis round trip per search); the benchmark only outpaces it.
+        "PLATETRACE_SEARCH_RATE_PER_MINUTE": "100000000",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def timed(run: Callable[[], None]) -> float:
+    began = time.perf_counter()
+    run()
+    return (time.perf_counter() - began) * 1000
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--cameras", type=int, default=3_500)
+    parser.add_argument("--queries", type=int, default=200, help="per kind, through the API")
+    parser.add_argument("--baseline-queries", type=int, default=30, help="per kind")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="query a kept database")
+    args = parser.parse_args()
+
+    server = get_settings().database_url.rsplit("/", 1)[0]
+    url = f"{server}/{DATABASE}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    engine = create_engine(url)
+    try:
+        if not args.reuse:
+            build(admin, engine, url, args)
+        with engine.connect() as conn:
+            plates = list(
+                conn.execute(text("SELECT DISTINCT plate FROM sightings_baseline")).scalars()
+            )
+            end = conn.execute(text("SELECT max(observed_at) FROM sightings")).scalar_one()
+            size = conn.execute(text(f"SELECT pg_database_size('{DATABASE}')")).scalar_one()
+        measure(engine, url, plates, end, size, args)
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> None:
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        c.execute(text(f"ALTER DATABASE \"{DATABASE}\" SET maintenance_work_mem = '1GB'"))
+    # The foundation's indexes are maintained during the load; the search indexes of 0004
+    # are built once afterwards, as on a database that grows into them.
+    upgrade(url, "0003")
+    began = time.perf_counter()
+    load(engine, rows=args.rows, cameras=args.cameras, seed=1)
+    loaded = time.perf_counter() - began
+    upgrade(url)
+    indexed = time.perf_counter() - began - loaded
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE sightings, cameras"))
+    make_baseline(engine)
+    print(f"loaded {args.rows:,} rows in {loaded:.0f} s, built the search indexes in "
+          f"{indexed:.0f} s", file=sys.stderr)  # fmt: skip
+    with engine.begin() as conn:
+        agency = create_agency(conn, code="PC-HCM", name="City police")
+        ids = list(conn.execute(text("SELECT id FROM cameras ORDER BY id")).scalars())
+        # The city police may use nine cameras in ten: every search runs the agency scope.
+        grant_cameras(conn, agency.id, [i for i in ids if i % 10])
+        create_user(
+            conn,
+            NewUser(
+                username="bench.investigator",
+                password_hash=hash_password(PASSWORD),
+                role=Role.INVESTIGATOR,
+                agency_id=agency.id,
+            ),
+        )
+
+
+def measure(
+    engine: Engine,
+    url: str,
+    plates: list[str],
+    end: datetime,
+    size: int,
+    args: argparse.Namespace,
+) -> None:
+    workload = queries(plates, end, per_kind=args.queries, seed=2)
+    api: dict[str, list[float]] = {}
+    purpose = {"reason": "benchmark", "case_id": "BENCH-1"}
+    with api_server(url, args.port) as base, httpx.Client(base_url=base, timeout=60) as client:
+        token = client.post(
+            "/auth/token", data={"username": "bench.investigator", "password": PASSWORD}
+        ).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        for _, body in workload[:20]:  # warm-up: connection pool, plan caches
+            client.post("/search", params=purpose, json=body)
+        for kind, body in workload:
+
+            def call(body: dict[str, Any] = body) -> None:
+                response = client.post("/search", params=purpose, json=body)
+                response.raise_for_status()
+
+            api.setdefault(kind, []).append(timed(call))
+
+    base_times: dict[str, list[float]] = {}
+    per_kind: dict[str, int] = {}
+    with engine.connect() as conn:
+        for kind, body in workload:
+            if per_kind.get(kind, 0) >= args.baseline_queries:
+                continue
+            per_kind[kind] = per_kind.get(kind, 0) + 1
+            page_sql, params = baseline_sql(body)
+
+            def run(page_sql: str = page_sql, params: dict[str, Any] = params) -> None:
+                for statement in page_sql.split("; "):
+                    conn.execute(text(statement), params).all()
+
+            base_times.setdefault(kind, []).append(timed(run))
+
+    print(f"{args.rows:,} sightings over {DAYS} days, {args.cameras:,} cameras; database "
+          f"{size / 2**30:.1f} GiB on disk. API: {args.queries} queries per kind through uvicorn "
+          f"(investigator token, agency scope, rate limiter, audit). Baseline: "
+          f"{args.baseline_queries} per kind, plain SQL on {args.rows // 10:,} rows, primary key "
+          "only. Times in ms, first page of 100 with its count.")  # fmt: skip
+    print_table(
+        ["query", "API p50", "API p99", "baseline p50", "baseline p99", "p50 ratio", "p99 ratio"],
+        [
+            [
+                kind,
+                statistics.median(api[kind]),
+                percentile(api[kind], 0.99),
+                statistics.median(base_times[kind]),
+                percentile(base_times[kind], 0.99),
+                f"{statistics.median(base_times[kind]) / statistics.median(api[kind]):.0f}x",
+                f"{percentile(base_times[kind], 0.99) / percentile(api[kind], 0.99):.0f}x",
+            ]
+            for kind in sorted(api)
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
