@@ -28,7 +28,7 @@ if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atc 'select 1' >/de
   as_postgres "psql -Atc 'select pg_reload_conf()'" >/dev/null
 fi
 
-PSQL=(psql -h "$PGHOST" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -Atq)
+PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -h "$PGHOST" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -Atq)
 if [ -z "$("${PSQL[@]}" -d postgres -c "select 1 from pg_database where datname='$DB'")" ]; then
   log "creating database $DB"
   "${PSQL[@]}" -d postgres -c "create database $DB"
