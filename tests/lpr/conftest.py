@@ -1,7 +1,6 @@
 """Test videos made from a real photo at test time, and a real RTSP camera to stream them.
 
-Videos are 640x360: a car photo slides across a still road (it passes) or stands while the
-clip runs (it is parked). Nothing here is committed: clips go to pytest's temp directory.
+Nothing here is committed: clips (see ``tests.lpr.clips``) go to pytest's temp directory.
 """
 
 from __future__ import annotations
@@ -10,22 +9,17 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
-import numpy as np
 import pytest
 
 from lpr.recognizer import Recognizer
 from lpr.types import Image
 from tests.conftest import require_shared_data
+from tests.lpr.clips import FPS, encode_h264, fit_height, parked, passing, road, write_mp4
 
-WIDTH, HEIGHT = 640, 360
-FPS = 10
 # A Brazilian photo whose plate the default recogniser reads reliably at 640x360.
 CAR_PHOTO = Path("plates/openalpr-br/GWT2180.jpg")
 CAR_PLATE = "GWT2180"
@@ -42,67 +36,7 @@ def recognizer() -> Recognizer:
 def car(shared_data: Path) -> Image:
     """The car photo scaled to the clip's height."""
     path = require_shared_data(shared_data / CAR_PHOTO)
-    photo = cv2.imread(str(path))
-    assert photo is not None, f"cannot read {path}"
-    scale = HEIGHT / photo.shape[0]
-    size = (round(photo.shape[1] * scale), HEIGHT)
-    return np.asarray(cv2.resize(photo, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-
-
-def road() -> Image:
-    """An empty grey road with lane marks, the same in every frame."""
-    image = np.full((HEIGHT, WIDTH, 3), 96, dtype=np.uint8)
-    for x in range(0, WIDTH, 80):
-        cv2.rectangle(image, (x, 300), (x + 40, 308), (220, 220, 220), thickness=-1)
-    return image
-
-
-def car_at(car: Image, left: int) -> Image:
-    """The road with the car photo's left edge at ``left`` (partly or wholly outside is fine)."""
-    frame = road()
-    width = car.shape[1]
-    a, b = max(0, left), min(WIDTH, left + width)
-    if a < b:
-        frame[:, a:b] = car[:, a - left : b - left]
-    return frame
-
-
-def passing(car: Image, seconds: float = 2.0) -> list[Image]:
-    """The car enters on the right and leaves on the left."""
-    steps = round(seconds * FPS)
-    start, end = WIDTH, -car.shape[1]
-    return [car_at(car, round(start + (end - start) * i / (steps - 1))) for i in range(steps)]
-
-
-def encode_h264(frames: Sequence[Image], fps: int = FPS) -> list[bytes]:
-    """Access units, Annex B, a key frame every second with its parameter sets repeated."""
-    codec = av.CodecContext.create("libx264", "w")
-    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    codec.time_base = Fraction(1, fps)
-    codec.framerate = Fraction(fps)
-    codec.options = {
-        "preset": "ultrafast",
-        "tune": "zerolatency",
-        "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:repeat-headers=1",
-    }
-    units: list[bytes] = []
-    for i, image in enumerate(frames):
-        picture = av.VideoFrame.from_ndarray(image, format="bgr24")
-        picture.pts = i
-        units += [bytes(p) for p in codec.encode(picture)]
-    units += [bytes(p) for p in codec.encode(None)]
-    return units
-
-
-def write_mp4(path: Path, frames: Sequence[Image], fps: int = FPS) -> Path:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.options = {"preset": "ultrafast"}
-        for image in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        container.mux(stream.encode(None))
-    return path
+    return fit_height(path)
 
 
 @pytest.fixture(scope="session")
@@ -112,14 +46,7 @@ def passing_video(car: Image, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def parked_video(car: Image, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The car stands still for 3 s while a pedestrian crosses, so the motion gate keeps firing."""
-    frames = []
-    for i in range(3 * FPS):
-        frame = car_at(car, (WIDTH - car.shape[1]) // 2)
-        x = 20 + i * 15
-        cv2.rectangle(frame, (x, 20), (x + 25, 90), (40, 40, 160), thickness=-1)
-        frames.append(frame)
-    return write_mp4(tmp_path_factory.mktemp("video") / "parked.mp4", frames)
+    return write_mp4(tmp_path_factory.mktemp("video") / "parked.mp4", parked(car))
 
 
 @pytest.fixture(scope="session")

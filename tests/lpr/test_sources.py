@@ -16,7 +16,8 @@ from lpr.sources import (
     redact,
     source_kind,
 )
-from tests.lpr.conftest import FPS, HEIGHT, WIDTH, free_port
+from tests.lpr.clips import FPS, HEIGHT, WIDTH
+from tests.lpr.conftest import free_port
 from tests.lpr.onvif_camera import OnvifCamera
 
 
