@@ -4,7 +4,7 @@ files, streams on the command line and live cameras (``lpr.worker``)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -59,7 +59,7 @@ class SightingPipeline:
 
 def read_video(
     path_or_url: str, reader: PlateReader, *, rate: float = 5.0, max_seconds: float | None = None
-) -> Iterator[Sighting]:
+) -> Generator[Sighting, None, None]:
     """Sightings in a video file or a stream, as each passage ends.
 
     A stream is read live (dropping frames the reader cannot keep up with) until it ends for

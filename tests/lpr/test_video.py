@@ -8,7 +8,7 @@ from lpr.recognizer import Recognizer
 from lpr.sources import SourceUnavailableError, UnreadableSourceError, iter_video
 from lpr.tracking import Tracker
 from lpr.video import SightingPipeline, read_video
-from tests.lpr.conftest import CAR_PLATE, free_port
+from tests.lpr.conftest import CAR_PLATE, RtspCamera, free_port
 
 
 @pytest.mark.slow
@@ -47,3 +47,14 @@ def test_read_video_refuses_bad_sources(tmp_path: Path, recognizer: Recognizer) 
         list(read_video(f"rtsp://127.0.0.1:{free_port()}/cam", recognizer, max_seconds=20))
     with pytest.raises(ValueError, match="still image"):
         list(read_video("photo.jpg", recognizer))
+
+
+@pytest.mark.slow
+def test_read_video_reads_the_plate_from_a_live_stream(
+    rtsp_camera: RtspCamera, recognizer: Recognizer
+) -> None:
+    sightings = read_video(rtsp_camera.url, recognizer, max_seconds=90)
+    first = next(sightings)
+    sightings.close()  # stops the live reader
+    assert first.plate == CAR_PLATE
+    assert first.source == rtsp_camera.url
