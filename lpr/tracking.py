@@ -189,6 +189,7 @@ class Tracker:
             ):
                 self._closed.remove(track)
                 self._open.append(track)
+                track.velocity = (0.0, 0.0)  # it was standing; old motion predicts nothing
                 return track
         return None
 

@@ -139,10 +139,13 @@ class CameraWorker:
         with self.live:
             while not stop.is_set():
                 frame = self.live.next_frame(timeout=0.5)
-                if frame is None:
-                    self._store(self.pipeline.advance(datetime.now(UTC)))
-                else:
-                    self._store(self.pipeline.push(frame))
+                try:
+                    if frame is None:
+                        self._store(self.pipeline.advance(datetime.now(UTC)))
+                    else:
+                        self._store(self.pipeline.push(frame))
+                except Exception:  # one bad frame must not stop the camera
+                    log.exception("%s: a frame was dropped", self.camera.code)
                 self._report(self.live.health())
         self._store(self.pipeline.close())
         self._report(
