@@ -1,0 +1,236 @@
+// Route playback: the reconstructed route of one plate, drawn per segment (observed solid,
+// inferred dashed, impossible travel red), with a time slider over the camera hits and a
+// marker that moves along the streets in time.
+
+import { download, getJSON } from "./api.js";
+import { $, attempt, el, formatBytes, formatTime, fromLocalInput, setProgress, toLocalInput } from "./ui.js";
+
+const STYLE = {
+  observed: { color: "#1f6feb", weight: 5, opacity: 0.9 },
+  inferred: { color: "#1f6feb", weight: 4, opacity: 0.8, dashArray: "8 8" },
+  impossible: { color: "#d93025", weight: 4, opacity: 0.9, dashArray: "2 8" },
+};
+const PLAY_SECONDS = 20; // a whole route plays in about this long, however long it took
+
+// The API's route (GeoJSON for the timed street geometry, JSON for the per-segment verdicts)
+// as what the player needs: hits in time order, and segments with their timed vertices.
+export function routeModel(geojson, summary) {
+  const hits = geojson.features
+    .filter((f) => f.properties.kind === "hit")
+    .map((f) => ({
+      trip: f.properties.trip,
+      camera: f.properties.camera_id,
+      lon: f.geometry.coordinates[0],
+      lat: f.geometry.coordinates[1],
+      time: Date.parse(f.properties.observed_at),
+    }))
+    .sort((a, b) => a.time - b.time);
+  const vertices = geojson.features
+    .filter((f) => f.properties.kind === "route")
+    .flatMap((f) =>
+      f.geometry.coordinates.map(([lon, lat], i) => ({ lat, lon, time: Date.parse(f.properties.times[i]) })),
+    )
+    .sort((a, b) => a.time - b.time);
+  const verdicts = summary.trips.flatMap((t) => t.segments);
+  const segments = [];
+  const used = new Set(); // a camera pair can repeat: each verdict belongs to one segment
+  for (let i = 0; i + 1 < hits.length; i += 1) {
+    const [start, end] = [hits[i], hits[i + 1]];
+    if (start.trip !== end.trip) continue; // a stop: the vehicle was parked, nothing to draw
+    const index = verdicts.findIndex(
+      (s, k) => !used.has(k) && s.from_camera === start.camera && s.to_camera === end.camera,
+    );
+    used.add(index);
+    const verdict = verdicts[index];
+    const inside = vertices.filter((v) => v.time > start.time && v.time < end.time);
+    const kind = verdict?.impossible ? "impossible" : verdict?.observed ? "observed" : "inferred";
+    segments.push({
+      kind,
+      start: i,
+      confidence: verdict?.confidence,
+      // An impossible pair has no street path: a straight line says "this cannot be driven".
+      points: kind === "impossible" ? [start, end] : [start, ...inside, end],
+    });
+  }
+  return { hits, segments, impossible: segments.filter((s) => s.kind === "impossible").length };
+}
+
+// Where the vehicle was at `time`: along the segment it was driving, else at the last camera.
+export function positionAt(model, time) {
+  const { hits, segments } = model;
+  if (time <= hits[0].time) return hits[0];
+  for (const segment of segments) {
+    const points = segment.points;
+    if (time < points[0].time || time > points[points.length - 1].time) continue;
+    for (let i = 1; i < points.length; i += 1) {
+      const [a, b] = [points[i - 1], points[i]];
+      if (time > b.time) continue;
+      const share = b.time > a.time ? (time - a.time) / (b.time - a.time) : 1;
+      return { lat: a.lat + (b.lat - a.lat) * share, lon: a.lon + (b.lon - a.lon) * share };
+    }
+  }
+  return [...hits].reverse().find((h) => h.time <= time) || hits[hits.length - 1];
+}
+
+export function initPlayback({ map, cameras }) {
+  const form = $("#route-form");
+  const slider = $("#timeline");
+  const layer = L.featureGroup().addTo(map);
+  let model = null;
+  let request = null; // plate, window and purpose of the route shown, for exports
+  let playing = null;
+
+  const now = new Date();
+  form.start.value = toLocalInput(new Date(now.getTime() - 24 * 3600_000));
+  form.end.value = toLocalInput(now);
+
+  const vehicle = L.circleMarker([0, 0], {
+    radius: 9, weight: 3, color: "#ffffff", fillColor: "#ff6a00", fillOpacity: 1,
+  });
+
+  const span = () => model.hits[model.hits.length - 1].time - model.hits[0].time || 1;
+  const timeOf = (value) => model.hits[0].time + (span() * value) / Number(slider.max);
+
+  function render() {
+    const time = timeOf(Number(slider.value));
+    const { lat, lon } = positionAt(model, time);
+    vehicle.setLatLng([lat, lon]);
+    const current = model.hits.filter((h) => h.time <= time).length - 1;
+    const hit = model.hits[Math.max(current, 0)];
+    const camera = cameras.get(hit.camera);
+    $("#clock").textContent =
+      `${formatTime(new Date(time))} · last seen at ${camera ? camera.properties.code : `camera ${hit.camera}`}`;
+    [...$("#hits").children].forEach((item, i) => item.classList.toggle("current", i === current));
+  }
+
+  function seek(time) {
+    slider.value = String(Math.round(((time - model.hits[0].time) / span()) * Number(slider.max)));
+    render();
+  }
+
+  function pause() {
+    clearInterval(playing);
+    playing = null;
+    $("#play").textContent = "▶ Play";
+  }
+
+  function play() {
+    if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
+    const tick = 50;
+    const step = (Number(slider.max) * tick) / (PLAY_SECONDS * 1000);
+    playing = setInterval(() => {
+      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + step));
+      render();
+      if (Number(slider.value) >= Number(slider.max)) pause();
+    }, tick);
+    $("#play").textContent = "⏸ Pause";
+  }
+
+  function stepTo(direction) {
+    pause();
+    const time = timeOf(Number(slider.value));
+    const times = model.hits.map((h) => h.time);
+    const next = direction > 0 ? times.find((t) => t > time + 1) : [...times].reverse().find((t) => t < time - 1);
+    seek(next ?? (direction > 0 ? times[times.length - 1] : times[0]));
+  }
+
+  function draw() {
+    layer.clearLayers();
+    for (const segment of model.segments) {
+      const line = L.polyline(segment.points.map((p) => [p.lat, p.lon]), STYLE[segment.kind]);
+      const confidence = segment.confidence === undefined ? "" : ` · confidence ${segment.confidence}`;
+      line.bindTooltip(`${segment.kind}${confidence}`, { sticky: true }).addTo(layer);
+      if (segment.kind === "impossible") {
+        const [a, b] = segment.points;
+        L.marker([(a.lat + b.lat) / 2, (a.lon + b.lon) / 2], {
+          icon: L.divIcon({ className: "hit-label impossible-mark", html: "⚠ impossible", iconSize: null }),
+        }).addTo(layer);
+      }
+    }
+    model.hits.forEach((hit, i) => {
+      L.circleMarker([hit.lat, hit.lon], { radius: 6, color: "#16202e", weight: 2, fillColor: "#fff", fillOpacity: 1 })
+        .bindTooltip(String(i + 1), { permanent: true, direction: "top", className: "hit-label" })
+        .on("click", () => seek(hit.time))
+        .addTo(layer);
+    });
+    vehicle.addTo(layer);
+    map.fitBounds(layer.getBounds(), { padding: [30, 30] });
+    $("#hits").replaceChildren(
+      ...model.hits.map((hit, i) => {
+        const camera = cameras.get(hit.camera);
+        const item = el("li", {}, [
+          el("b", {}, `${i + 1}. ${camera ? camera.properties.code : `camera ${hit.camera}`}`),
+          el("small", {}, formatTime(new Date(hit.time))),
+        ]);
+        item.addEventListener("click", () => seek(hit.time));
+        return item;
+      }),
+    );
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    pause();
+    const summary = $("#route-summary");
+    request = {
+      plate: form.plate.value.trim(),
+      start: fromLocalInput(form.start.value),
+      end: fromLocalInput(form.end.value),
+      reason: form.reason.value.trim(),
+      case_id: form.case_id.value.trim(),
+    };
+    summary.textContent = "reconstructing…";
+    const found = await attempt(
+      () => Promise.all([
+        getJSON("/trace", { ...request, format: "geojson" }),
+        getJSON("/trace", { ...request, format: "json" }),
+      ]),
+      (message) => (summary.textContent = message),
+    );
+    if (!found) return;
+    model = routeModel(...found);
+    if (model.hits.length === 0) {
+      summary.textContent = "no sightings of this plate in the window";
+      $("#player").hidden = true;
+      layer.clearLayers();
+      return;
+    }
+    const warning = model.impossible ? ` · ⚠ ${model.impossible} impossible travel` : "";
+    summary.textContent = `${model.hits.length} camera hits${warning}`;
+    $("#player").hidden = false;
+    draw();
+    slider.value = "0";
+    render();
+  });
+
+  slider.addEventListener("input", () => {
+    pause();
+    render();
+  });
+  $("#play").addEventListener("click", () => (playing ? pause() : play()));
+  $("#step-back").addEventListener("click", () => stepTo(-1));
+  $("#step-fwd").addEventListener("click", () => stepTo(1));
+
+  for (const button of document.querySelectorAll("[data-export]")) {
+    button.addEventListener("click", async () => {
+      const bar = $("#export-progress");
+      const state = $("#export-state");
+      const format = button.dataset.export;
+      state.textContent = `exporting ${format}…`;
+      setProgress(bar, 0, 0);
+      const file = await attempt(
+        () => download("/exports/route", { ...request, format }, (done, total) => {
+          setProgress(bar, done, total);
+          state.textContent = `exporting ${format}… ${formatBytes(done)}`;
+        }),
+        (message) => (state.textContent = message),
+      );
+      bar.hidden = true;
+      if (!file) return;
+      const link = el("a", { href: URL.createObjectURL(file.blob), download: file.name || `route.${format}` });
+      link.click();
+      URL.revokeObjectURL(link.href);
+      state.textContent = `${file.name || `route.${format}`} · ${formatBytes(file.blob.size)}`;
+    });
+  }
+}
