@@ -126,6 +126,22 @@ class SearchOut(BaseModel):
     total_capped: bool = Field(description="True: there are more than `total` (show `10000+`).")
 
 
+def search_query(body: SearchIn) -> SearchQuery:
+    """The store's query for a request; ``InvalidInput`` (400) for patterns and areas it
+    refuses."""
+    return SearchQuery(
+        start=body.start,
+        end=body.end,
+        plate=PlatePattern.parse(body.plate, max_distance=body.max_distance)
+        if body.plate is not None
+        else None,
+        camera_ids=frozenset(body.cameras) if body.cameras is not None else None,
+        area=parse_area(body.area.model_dump()) if body.area is not None else None,
+        colour=body.colour,
+        country=body.country,
+    )
+
+
 @router.post(
     "",
     responses={
@@ -148,17 +164,7 @@ def search(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, detail=f"limit must be at most {settings.max_page_size}"
         )
-    query = SearchQuery(
-        start=body.start,
-        end=body.end,
-        plate=PlatePattern.parse(body.plate, max_distance=body.max_distance)
-        if body.plate is not None
-        else None,
-        camera_ids=frozenset(body.cameras) if body.cameras is not None else None,
-        area=parse_area(body.area.model_dump()) if body.area is not None else None,
-        colour=body.colour,
-        country=body.country,
-    )
+    query = search_query(body)
     page = search_sightings(conn, user, query, limit=body.limit, cursor=body.cursor)
     audit.result_count = len(page.hits)
     audit.params = body.model_dump(mode="json", exclude_none=True)

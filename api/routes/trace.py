@@ -1,0 +1,140 @@
+"""Trace: the route a plate most likely drove in a time window, from its sightings on the
+cameras the caller's agency may use, reconstructed on the city's road graph
+(``tracing.routes``). The exports routes serve the same route as files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import networkx as nx
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy import Connection
+
+from api.deps import AppSettings, Audit, DbConn, Investigators, Purpose
+from platetrace.settings import Settings
+from store.cameras import list_cameras
+from store.errors import InvalidInput
+from store.sightings import sightings_by_plate
+from store.users import Principal, visible_camera_ids
+from store.watchlist import PlatePattern
+from tracing.cameras import CameraError, CameraSite, attach, hits_from
+from tracing.graph import load_graph
+from tracing.routes import Route, reconstruct, route_geojson, route_json
+
+router = APIRouter(prefix="/trace", tags=["trace"])
+
+MAX_WINDOW = timedelta(days=31)
+MAX_HITS = 5000  # a month of one car's sightings is a few hundred
+
+Plate = Annotated[str, Query(max_length=32, description="The plate.", examples=["51F12345"])]
+Start = Annotated[AwareDatetime, Query(examples=["2026-11-20T06:00:00+07:00"])]
+End = Annotated[AwareDatetime, Query(examples=["2026-11-20T10:00:00+07:00"])]
+NOT_TRACEABLE: dict[int | str, dict[str, Any]] = {
+    400: {"description": "No purpose, a bad plate or window."},
+    404: {"description": "No city map configured, or no sightings of the plate."},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Traced:
+    route: Route
+    graph: nx.MultiDiGraph
+    sightings: int
+    off_map: tuple[int, ...]  # cameras that saw the plate but are not on the road graph
+
+
+@lru_cache(maxsize=1)
+def _graph(osm: Path, mtime_ns: int, cache_dir: Path) -> nx.MultiDiGraph:
+    del mtime_ns  # part of the key only: a replaced extract is loaded again
+    return load_graph(osm, cache_dir=cache_dir)
+
+
+def city_graph(settings: Settings) -> nx.MultiDiGraph:
+    if settings.city_osm is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail="no city map configured: set PLATETRACE_CITY_OSM to the city's .osm.pbf",
+        )
+    osm = settings.city_osm.resolve()
+    try:
+        return _graph(osm, osm.stat().st_mtime_ns, settings.data_dir.resolve() / "cache")
+    except (OSError, ValueError) as exc:  # GraphError is a ValueError
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"the city map cannot be loaded: {exc}"
+        ) from exc
+
+
+def trace_plate(
+    conn: Connection,
+    principal: Principal,
+    settings: Settings,
+    plate: str,
+    start: datetime,
+    end: datetime,
+) -> Traced:
+    """Reconstruct ``plate``'s route in ``[start, end)`` from the sightings ``principal`` may
+    see; 404 when there are none."""
+    pattern = PlatePattern.parse(plate)
+    if pattern.kind != "exact":
+        raise InvalidInput(f"trace needs one plate, not the pattern {plate!r}")
+    if end - start > MAX_WINDOW:
+        raise InvalidInput(f"the window is longer than {MAX_WINDOW.days} days")
+    graph = city_graph(settings)
+    rows = sightings_by_plate(conn, pattern.text, start, end, limit=MAX_HITS)
+    allowed = visible_camera_ids(conn, principal)
+    if allowed is not None:
+        mine = set(allowed)
+        rows = [r for r in rows if r.camera_id in mine]
+    sites: dict[int, CameraSite] = {}
+    off_map: list[int] = []
+    for camera in list_cameras(conn, ids=sorted({r.camera_id for r in rows})):
+        try:
+            sites[camera.id] = attach(
+                graph, camera_id=camera.id, lon=camera.lon, lat=camera.lat, heading=camera.heading
+            )
+        except CameraError:
+            off_map.append(camera.id)
+    seen = [(r.camera_id, r.observed_at) for r in rows if r.camera_id in sites]
+    if not seen:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"no sightings of {pattern.text} on mapped cameras you may use in the window",
+        )
+    route = reconstruct(graph, hits_from(sites, seen), plate=pattern.text)
+    return Traced(route=route, graph=graph, sightings=len(seen), off_map=tuple(off_map))
+
+
+@router.get("", responses={**NOT_TRACEABLE, 200: {"content": {"application/geo+json": {}}}})
+def trace(
+    plate: Plate,
+    start: Start,
+    end: End,
+    conn: DbConn,
+    user: Investigators,
+    settings: AppSettings,
+    _purpose: Purpose,
+    audit: Audit,
+    fmt: Annotated[
+        Literal["json", "geojson"],
+        Query(
+            alias="format",
+            description="`json`: trips and segments; `geojson`: timed lines for a map.",
+        ),
+    ] = "json",
+) -> JSONResponse:
+    """The most likely route of a plate in a window (``reason`` and ``case_id`` required):
+    trips split at long stops, each segment with its inferred streets and confidence."""
+    traced = trace_plate(conn, user, settings, plate, start, end)
+    audit.result_count = traced.sightings
+    if fmt == "geojson":
+        return JSONResponse(
+            route_geojson(traced.graph, traced.route), media_type="application/geo+json"
+        )
+    return JSONResponse({**route_json(traced.route), "cameras_off_map": list(traced.off_map)})
