@@ -72,19 +72,22 @@ def test_a_decoder_repeating_the_last_picture_is_stale(passing_video: Path) -> N
 
 def test_a_failing_source_is_offline_and_retried(passing_video: Path) -> None:
     tries: list[float] = []
+    before_frames: list[str] = []
 
     def flaky(url: str) -> Iterator[Frame]:
         tries.append(time.monotonic())
         if len(tries) <= 2:
+            before_frames.append(live.health().status)
             raise SourceUnavailableError(url, "connection refused")
         yield from iter_video(passing_video)
 
-    with LiveSource("rtsp://flaky", opener=flaky, backoff=(0.05, 0.2)) as live:
-        assert live.health().status == "offline"
+    live = LiveSource("rtsp://flaky", opener=flaky, backoff=(0.05, 0.2))
+    with live:
         wait_for(live, lambda h: h.status == "online", within=10)
         health = live.health()
         # The clip ends: the source counts as lost, and is reopened with the same back-off.
         wait_for(live, lambda h: h.reconnects >= 1, within=10)
+    assert before_frames == ["offline", "offline"]
     assert health.error is None
     assert tries[1] - tries[0] >= 0.05 and tries[2] - tries[1] >= 0.2
 
