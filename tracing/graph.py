@@ -309,6 +309,7 @@ class RoutingIndex:
     forward: Any  # scipy.sparse.csr_matrix; [i, j] = fastest edge i → j
     backward: Any  # its transpose, for searches towards a target
     sources: npt.NDArray[np.int64]  # the row of each stored entry of ``forward``
+    cost: dict[tuple[int, int], float]  # the same seconds by (row, column)
 
 
 _INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, RoutingIndex] = weakref.WeakKeyDictionary()
@@ -333,7 +334,8 @@ def routing_index(graph: nx.MultiDiGraph) -> RoutingIndex:
     cols = np.fromiter((k[1] for k in fastest), dtype=np.int64, count=len(fastest))
     costs = np.fromiter(fastest.values(), dtype=np.float64, count=len(fastest))
     forward = csr_matrix((costs, (rows, cols)), shape=(len(nodes), len(nodes)))
+    forward.sort_indices()
     sources = np.repeat(np.arange(len(nodes)), np.diff(forward.indptr))
-    index = RoutingIndex(nodes, position, forward, forward.T.tocsr(), sources)
+    index = RoutingIndex(nodes, position, forward, forward.T.tocsr(), sources, fastest)
     _INDEXES[graph] = index
     return index

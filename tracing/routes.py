@@ -1,15 +1,21 @@
 """Route reconstruction: the streets a vehicle most likely drove between the cameras that saw it.
 
-For each consecutive pair of hits the candidates are *via-node paths* (fastest path to a via
-node, then fastest path on to the next camera) within a bounded detour of the fastest path:
-two bounded Dijkstra searches give every candidate at once. Each candidate is scored by
+For each consecutive pair of hits the candidates are *via-edge paths* (fastest path to some
+street, the street, then the fastest path on to the next camera) within a bounded detour: two
+bounded Dijkstra searches give every candidate at once. Each candidate is scored by
 
-* a prior for near-fastest routes (drivers rarely take long detours),
+* a prior for near-fastest routes: each second slower than the fastest path costs
+  ``detour_per_s`` in log-probability (drivers rarely take long detours),
+* the working cameras it passes that did *not* see the vehicle: each costs ``log(miss_rate)``,
 * how well its free-flow time fits the observed gap, given the trip's own speed factor
   (estimated robustly from all its segments: a motorbike in rush hour is slow everywhere),
-* the cameras it passes that did *not* see the vehicle (each costs the camera's miss rate),
 
 and the confidence reported is the chosen path's posterior share among the candidates.
+
+The first two terms are additive along a path, so with known working cameras the searches run on
+*tolled* costs (free-flow seconds plus ``log(1/miss_rate) / detour_per_s`` per working camera):
+the best candidates then already avoid cameras that stayed silent, however many detours that
+takes.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class FitModel:
 
     prior_slowness: float = 1.4
     slowness_sigma: float = 0.35
-    detour_penalty: float = 8.0
+    detour_per_s: float = 1 / 8
     max_detour: float = 0.6
     detour_slack_s: float = 30.0
     max_speedup: float = 2.0
@@ -70,12 +76,23 @@ class FitModel:
     miss_rate: float = 0.1
     candidates: int = 8
 
+    @property
+    def camera_toll_s(self) -> float:
+        """The detour, in free-flow seconds, as unlikely as passing a working camera unseen."""
+        return math.log(1 / self.miss_rate) / self.detour_per_s
+
     def detour_bound(self, fastest_s: float) -> float:
         """The free-flow time of the slowest path still worth considering."""
         return fastest_s * (1 + self.max_detour) + self.detour_slack_s
 
     def __post_init__(self) -> None:
-        positive = (self.prior_slowness, self.slowness_sigma, self.max_speedup, self.max_slowdown)
+        positive = (
+            self.prior_slowness,
+            self.slowness_sigma,
+            self.max_speedup,
+            self.max_slowdown,
+            self.detour_per_s,
+        )
         if min(positive) <= 0 or self.max_detour < 0 or not 0 < self.miss_rate <= 1:
             raise RouteError(f"invalid fit model {self}")
         if self.candidates < 1:
@@ -83,6 +100,37 @@ class FitModel:
 
 
 DEFAULT_MODEL = FitModel()
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The approaches working cameras watch, and the graph's costs tolled at each of them.
+
+    Build it with ``camera_coverage`` once per camera state (not per query).
+    """
+
+    watched: Mapping[Approach, int]
+    forward: Any  # scipy.sparse.csr_matrix of tolled seconds
+    backward: Any
+
+
+def camera_coverage(
+    graph: nx.MultiDiGraph, watched: Mapping[Approach, int], *, model: FitModel = DEFAULT_MODEL
+) -> Coverage:
+    """``watched`` maps each approach covered by a *working* camera to the camera's id."""
+    index = routing_index(graph)
+    size = len(index.nodes)
+    forward = index.forward.copy()
+    keys = index.sources * size + forward.indices  # sorted: rows ascending, columns within
+    pairs = [
+        index.position[u] * size + index.position[v]
+        for u, v in watched
+        if u in index.position and v in index.position
+    ]
+    found = np.searchsorted(keys, np.asarray(pairs, dtype=np.int64))
+    found = found[(found < len(keys)) & (keys[np.minimum(found, len(keys) - 1)] == pairs)]
+    forward.data[found] += model.camera_toll_s
+    return Coverage(dict(watched), forward, forward.T.tocsr())
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,36 +309,48 @@ def _trip_slowness(pairs: Sequence[_Pair], model: FitModel) -> float:
     return (len(logs) * statistics.median(logs) + prior) / (len(logs) + 1)
 
 
-def _candidates(index: RoutingIndex, pair: _Pair, model: FitModel) -> list[tuple[list[int], float]]:
-    """Distinct simple via-edge paths (positions) from start to the end's approach, with cost.
+def _candidates(
+    index: RoutingIndex, pair: _Pair, coverage: Coverage | None, model: FitModel
+) -> list[list[int]]:
+    """Distinct simple via-edge paths (positions) from start to the end's approach, best first.
 
-    A via-edge path is the fastest path to some edge ``a → b``, the edge, then the fastest path
+    A via-edge path is the best path to some street ``a → b``, the street, then the best path
     on from ``b``: unlike via-node paths it also finds the one slower street a driver took.
     """
     assert pair.dist is not None and pair.pred is not None
     target = index.position[_target(pair.end)]
-    shortest = float(pair.dist[target])
-    bound = min(model.detour_bound(shortest), pair.searched_s)
-    back_dist, back_pred = _search(index.backward, target, bound)
+    dist, pred = pair.dist, pair.pred
+    forward, backward = index.forward, index.backward
+    limit = pair.searched_s
+    if coverage is not None:
+        tolled_limit = pair.searched_s + 3 * model.camera_toll_s
+        tolled, tolled_pred = _search(
+            coverage.forward, index.position[pair.start.node], tolled_limit
+        )
+        if math.isfinite(tolled[target]):
+            dist, pred, limit = tolled, tolled_pred, tolled_limit
+            forward, backward = coverage.forward, coverage.backward
+    bound = min(model.detour_bound(float(dist[target])), limit)
+    back_dist, back_pred = _search(backward, target, bound)
     # Only edges leaving nodes the forward search reached can be on a candidate: gather those.
-    rows = np.flatnonzero(pair.dist <= bound)
-    starts, counts = index.forward.indptr[rows], np.diff(index.forward.indptr)[rows]
+    rows = np.flatnonzero(dist <= bound)
+    starts, counts = forward.indptr[rows], np.diff(forward.indptr)[rows]
     edges = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-    heads = index.forward.indices[edges]
-    total = np.repeat(pair.dist[rows], counts) + index.forward.data[edges] + back_dist[heads]
+    heads = forward.indices[edges]
+    total = np.repeat(dist[rows], counts) + forward.data[edges] + back_dist[heads]
     keep = np.flatnonzero(total <= bound)
     keep = keep[np.argsort(total[keep], kind="stable")]
-    paths = [(_walk(pair.pred, target), shortest)]
-    covered = set(pairwise(paths[0][0]))
+    paths = [_walk(pred, target)]
+    covered = set(pairwise(paths[0]))
     for via in keep[: 50 * model.candidates]:
         a, b = int(index.sources[edges[via]]), int(heads[via])
         if (a, b) in covered:
             continue
-        path = _walk(pair.pred, a) + _walk(back_pred, b)[::-1]  # b … target on the forward graph
+        path = _walk(pred, a) + _walk(back_pred, b)[::-1]  # b … target on the forward graph
         covered.update(pairwise(path))
         if len(set(path)) != len(path):
             continue  # a detour that makes the driver loop back is no real alternative
-        paths.append((path, float(total[via])))
+        paths.append(path)
         if len(paths) == model.candidates:
             break
     return paths
@@ -300,24 +360,24 @@ def _choose(
     index: RoutingIndex,
     pair: _Pair,
     slowness: float,
-    watched: Mapping[Approach, int],
+    coverage: Coverage | None,
     model: FitModel,
 ) -> tuple[list[int], float, int]:
     """The most probable path (graph nodes), its posterior share and the number of candidates."""
     last = [] if pair.end.from_node is None else [pair.end.node]
-    shortest = pair.fastest_s
+    watched = coverage.watched if coverage else {}
     scores: list[float] = []
     paths: list[list[int]] = []
-    for positions, cost in _candidates(index, pair, model):
+    for positions in _candidates(index, pair, coverage, model):
+        cost = pair.last_leg_s + sum(index.cost[edge] for edge in pairwise(positions))
         nodes = [int(index.nodes[p]) for p in positions] + last
-        cost += pair.last_leg_s
         # The last edge is the end camera's own approach; every other watched one was passed
         # unseen.
         unseen = sum(1 for edge in pairwise(nodes[:-1]) if edge in watched)
         fit = 0.0
         if pair.gap_s > 0 and cost > 0:
             fit = -((math.log(pair.gap_s / cost) - slowness) ** 2) / (2 * model.slowness_sigma**2)
-        detour = -model.detour_penalty * (cost / shortest - 1) if shortest > 0 else 0.0
+        detour = -model.detour_per_s * (cost - pair.fastest_s)
         scores.append(fit + detour + unseen * math.log(model.miss_rate))
         paths.append(nodes)
     top = max(scores)
@@ -345,7 +405,7 @@ def _segment(
     index: RoutingIndex,
     pair: _Pair,
     slowness: float,
-    watched: Mapping[Approach, int],
+    coverage: Coverage | None,
     model: FitModel,
 ) -> Segment:
     start, end = pair.start, pair.end
@@ -353,7 +413,7 @@ def _segment(
         return Segment(start, end, (), (), 0.0, 0.0, pair.fastest_s, 1.0, 0, impossible=True)
     if pair.same_place:
         return Segment(start, end, (start.node,), (start.observed_at,), 0.0, 0.0, 0.0, 1.0, 1)
-    nodes, confidence, count = _choose(index, pair, slowness, watched, model)
+    nodes, confidence, count = _choose(index, pair, slowness, coverage, model)
     edges = [best_edge(graph, u, v) for u, v in pairwise(nodes)]
     return Segment(
         start,
@@ -373,17 +433,16 @@ def reconstruct(
     hits: Sequence[Hit],
     *,
     plate: str = "",
-    watched: Mapping[Approach, int] | None = None,
+    coverage: Coverage | None = None,
     model: FitModel = DEFAULT_MODEL,
 ) -> Route:
     """The most likely route of one plate from its time-ordered hits.
 
-    ``watched`` maps each approach covered by a *working* camera to its id: a candidate path
-    that passes one without a hit is less likely. Leave it out when camera health is unknown.
+    ``coverage`` (from ``camera_coverage``) says which approaches working cameras watch: a path
+    past one without a hit is less likely. Leave it out when camera health is unknown.
     """
     validate_hits(graph, hits)
     index = routing_index(graph)
-    seen = watched or {}
     pairs = [_measure(index, a, b, model) for a, b in pairwise(hits)]
     groups: list[list[_Pair]] = [[]]
     starts = [0]
@@ -397,7 +456,7 @@ def reconstruct(
     for first, group in zip(starts, groups, strict=True):
         plausible = [p for p in group if not _impossible(p, model) and not p.same_place]
         slowness = _trip_slowness(plausible, model)
-        segments = tuple(_segment(graph, index, p, slowness, seen, model) for p in group)
+        segments = tuple(_segment(graph, index, p, slowness, coverage, model) for p in group)
         trips.append(Trip(tuple(hits[first : first + len(group) + 1]), segments))
     return Route(plate, tuple(trips))
 

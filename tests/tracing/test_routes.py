@@ -13,6 +13,7 @@ from tracing.routes import (
     FitModel,
     Hit,
     RouteError,
+    camera_coverage,
     reconstruct,
     route_geojson,
     route_json,
@@ -86,7 +87,9 @@ def test_a_path_through_an_unseen_working_camera_is_avoided(monaco: nx.MultiDiGr
         # Working cameras on every street of the chosen path that saw nothing: it was not driven.
         inner = segment.nodes[:-1]
         watched = {edge: 1000 + i for i, edge in enumerate(pairwise(inner))}
-        avoided = reconstruct(monaco, hits, watched=watched).trips[0].segments[0]
+        coverage = camera_coverage(monaco, watched)
+        assert set(coverage.watched) == set(watched)
+        avoided = reconstruct(monaco, hits, coverage=coverage).trips[0].segments[0]
         assert avoided.nodes != segment.nodes
         assert avoided.nodes[0] == hits[0].node and avoided.nodes[-1] == hits[-1].node
         return
@@ -219,3 +222,5 @@ def test_fit_model_refuses_nonsense() -> None:
         FitModel(candidates=0)
     with pytest.raises(RouteError):
         FitModel(max_speedup=-1.0)
+    with pytest.raises(RouteError):
+        FitModel(detour_per_s=0.0)

@@ -16,7 +16,7 @@ from lpr.plates import parse
 from store.cameras import NewCamera, create_cameras
 from store.sightings import sightings_by_plate
 from tracing.cameras import CameraSite, place_cameras, sites_of, watched_approaches
-from tracing.routes import Hit, reconstruct
+from tracing.routes import Hit, camera_coverage, reconstruct
 from tracing.simulate import (
     CONFUSIONS,
     SimOptions,
@@ -156,12 +156,12 @@ def test_simulated_routes_are_reconstructed(
     for s in sim.sightings:
         site = by_id[s.camera_id]
         hits[s.plate].append(Hit(s.camera_id, site.node, s.observed_at, site.from_node))
-    watched = watched_approaches(monaco, sites)
+    coverage = camera_coverage(monaco, watched_approaches(monaco, sites))
     right = total = 0
     for trip in sim.truth:
         if len(hits[trip.plate]) < 2:
             continue
-        route = reconstruct(monaco, hits[trip.plate], plate=trip.plate, watched=watched)
+        route = reconstruct(monaco, hits[trip.plate], plate=trip.plate, coverage=coverage)
         assert route.impossible == ()
         first = trip.times.index(hits[trip.plate][0].observed_at)
         last = trip.times.index(hits[trip.plate][-1].observed_at)

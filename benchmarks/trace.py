@@ -1,0 +1,231 @@
+"""Route reconstruction against the truth of simulated trips, side by side with the baseline.
+
+    .venv/bin/python -m benchmarks.trace --trips 500 --clones 1000
+
+On the HCM graph, cameras watch every approach of the top 5 %, 10 % and 20 % of intersections
+(major ones first, spread out; ``tracing.cameras.rank_intersections``). For each coverage, one
+clean run (5 % misses) and one degraded run (also 40 % dead cameras and 5 % misreads). Each
+plate's sightings are reconstructed by ``routes.reconstruct`` (told which cameras work, as
+health monitoring does) and by the baseline, ``routes.shortest_route`` (the fastest path between
+consecutive cameras). The truth compared is the vehicle's path from its first to its last
+sighting; precision and recall are weighted by street length. Milliseconds per trip are CPU
+time of this process (``time.process_time``): the machine is shared, wall time is not stable.
+
+Impossible travel: ``--clones`` extra vehicles copy the plate of another driving at about the
+same time (10 % coverage, degraded); a clone is caught when its plate's route flags an
+impossible segment. False flags are counted on the honest plates of every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import networkx as nx
+
+from benchmarks.common import print_table
+from platetrace.settings import get_settings
+from tracing.cameras import CameraSite, is_intersection, rank_intersections, watched_approaches
+from tracing.graph import best_edge, load_graph
+from tracing.routes import Hit, Route, camera_coverage, reconstruct, shortest_route
+from tracing.simulate import SimOptions, Simulation, simulate
+
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+
+@dataclass
+class Score:
+    overlap_m: float = 0.0
+    true_m: float = 0.0
+    routed_m: float = 0.0
+    exact: int = 0
+    trips: int = 0
+    seconds: float = 0.0
+    flagged: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.overlap_m / self.routed_m if self.routed_m else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.overlap_m / self.true_m if self.true_m else 0.0
+
+
+def coverage_sites(graph: nx.MultiDiGraph, ranked: Sequence[int], share: float) -> list[CameraSite]:
+    total = sum(1 for n in graph if is_intersection(graph, n))
+    sites: list[CameraSite] = []
+    for node in ranked[: round(total * share)]:
+        for u in sorted(graph.pred[node]):
+            sites.append(CameraSite(len(sites) + 1, node, u))
+    return sites
+
+
+def _edges(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> dict[tuple[int, int], float]:
+    return {(u, v): best_edge(graph, u, v)["length"] for u, v in pairwise(nodes)}
+
+
+def evaluate(
+    graph: nx.MultiDiGraph, sim: Simulation, sites: Sequence[CameraSite]
+) -> tuple[Score, Score]:
+    """Scores of the reconstruction and of the baseline over the honest plates."""
+    by_id = {s.camera_id: s for s in sites}
+    working = [s for s in sites if s.camera_id not in sim.dead]
+    alive = camera_coverage(graph, watched_approaches(graph, working))
+    by_plate: dict[str, list[Hit]] = defaultdict(list)
+    for s in sim.sightings:
+        site = by_id[s.camera_id]
+        by_plate[s.plate].append(Hit(s.camera_id, site.node, s.observed_at, site.from_node))
+    cloned = {t.plate for t in sim.truth if t.clone_of is not None}
+    ours, base = Score(), Score()
+    for trip in sim.truth:
+        hits = by_plate.get(trip.plate, [])
+        if trip.plate in cloned or len(hits) < 2:
+            continue
+        position = {t: i for i, t in enumerate(trip.times)}
+        own = [position[h.observed_at] for h in hits if h.observed_at in position]
+        truth = _edges(graph, trip.nodes[min(own) : max(own) + 1])
+        for score, method in ((ours, "ours"), (base, "baseline")):
+            began = time.process_time()
+            route: Route = (
+                reconstruct(graph, hits, plate=trip.plate, coverage=alive)
+                if method == "ours"
+                else shortest_route(graph, hits, plate=trip.plate)
+            )
+            score.seconds += time.process_time() - began
+            routed = {}
+            for t in route.trips:
+                routed.update(_edges(graph, t.nodes))
+            score.trips += 1
+            score.flagged += bool(route.impossible)
+            score.true_m += sum(truth.values())
+            score.routed_m += sum(routed.values())
+            score.overlap_m += sum(truth[e] for e in truth.keys() & routed.keys())
+            score.exact += len(route.trips) == 1 and routed == truth
+    return ours, base
+
+
+def clone_catch(
+    graph: nx.MultiDiGraph, sim: Simulation, sites: Sequence[CameraSite]
+) -> tuple[int, int]:
+    """(clones whose plate got an impossible-travel flag, clones seen at least once each way)."""
+    by_id = {s.camera_id: s for s in sites}
+    working = [s for s in sites if s.camera_id not in sim.dead]
+    alive = camera_coverage(graph, watched_approaches(graph, working))
+    by_plate: dict[str, list[Hit]] = defaultdict(list)
+    vehicles: dict[str, set[int]] = defaultdict(set)
+    for s in sim.sightings:
+        site = by_id[s.camera_id]
+        by_plate[s.plate].append(Hit(s.camera_id, site.node, s.observed_at, site.from_node))
+        if s.plate == s.true_plate:
+            vehicles[s.plate].add(s.vehicle)
+    caught = seen = 0
+    for trip in sim.truth:
+        if trip.clone_of is None or len(vehicles[trip.plate]) < 2:
+            continue  # a clone nobody saw beside its original cannot be told apart
+        seen += 1
+        caught += bool(
+            reconstruct(graph, by_plate[trip.plate], plate=trip.plate, coverage=alive).impossible
+        )
+    return caught, seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--city", type=Path, default=get_settings().shared_data_dir / "osm" / "hcm_2018.osm.pbf"
+    )
+    parser.add_argument("--trips", type=int, default=500)
+    parser.add_argument("--clones", type=int, default=1000)
+    parser.add_argument("--coverage", type=float, nargs="+", default=[0.05, 0.10, 0.20])
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    graph = load_graph(args.city)
+    print(
+        f"graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges, "
+        f"loaded in {time.perf_counter() - began:.2f} s (wall clock)"
+    )
+    ranked = rank_intersections(graph)
+    rows = []
+    false_flags = honest = 0
+    for share in args.coverage:
+        sites = coverage_sites(graph, ranked, share)
+        for label, options in (
+            ("clean", SimOptions()),
+            ("40% dead, 5% misread", SimOptions(dead_share=0.4, misread_rate=0.05)),
+        ):
+            sim = simulate(
+                graph, sites, vehicles=args.trips, start=START, seed=args.seed, options=options
+            )
+            ours, base = evaluate(graph, sim, sites)
+            false_flags += ours.flagged
+            honest += ours.trips
+            rows.append(
+                [
+                    f"{share:.0%}",
+                    len(sites),
+                    label,
+                    ours.trips,
+                    ours.recall,
+                    base.recall,
+                    ours.precision,
+                    base.precision,
+                    ours.exact / ours.trips,
+                    base.exact / base.trips,
+                    1000 * ours.seconds / ours.trips,
+                    1000 * base.seconds / base.trips,
+                    ours.recall / base.recall,
+                    (ours.exact / ours.trips) / max(base.exact / base.trips, 1e-9),
+                ]
+            )
+    print_table(
+        [
+            "coverage",
+            "cameras",
+            "cameras state",
+            "trips",
+            "recall",
+            "recall (baseline)",
+            "precision",
+            "precision (baseline)",
+            "exact",
+            "exact (baseline)",
+            "ms/trip",
+            "ms/trip (baseline)",
+            "recall ratio",
+            "exact ratio",
+        ],
+        rows,
+    )
+    if args.clones:
+        sites = coverage_sites(graph, ranked, 0.10)
+        options = SimOptions(dead_share=0.4, misread_rate=0.05, clones=args.clones)
+        sim = simulate(
+            graph, sites, vehicles=args.clones, start=START, seed=args.seed + 1, options=options
+        )
+        caught, seen = clone_catch(graph, sim, sites)
+        print()
+        print_table(
+            ["impossible travel", "count", "flagged", "share"],
+            [
+                ["clones (10% coverage, degraded)", seen, caught, caught / max(seen, 1)],
+                [
+                    "honest plates, all runs above",
+                    honest,
+                    false_flags,
+                    false_flags / max(honest, 1),
+                ],
+            ],
+        )
+
+
+if __name__ == "__main__":
+    main()
