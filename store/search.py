@@ -284,7 +284,7 @@ def _conditions(
             return None
         conditions.append(Sighting.camera_id.in_(_unnest("cameras", cameras, Integer())))
     if query.plate is not None:
-        plate = _plate_condition(conn, query)
+        plate = _plate_condition(conn, query.plate, start=query.start, end=query.end)
         if plate is None:
             return None
         conditions.append(plate)
@@ -306,9 +306,9 @@ def _cameras(conn: Connection, principal: Principal, query: SearchQuery) -> list
     return list(conn.execute(cameras).scalars())
 
 
-def _plate_condition(conn: Connection, query: SearchQuery) -> ColumnElement[bool] | None:
-    pattern = query.plate
-    assert pattern is not None
+def _plate_condition(
+    conn: Connection, pattern: PlatePattern, *, start: datetime, end: datetime
+) -> ColumnElement[bool] | None:
     if pattern.kind == "exact":
         return Sighting.plate == pattern.text
     if pattern.kind == "wildcard":
@@ -323,8 +323,8 @@ def _plate_condition(conn: Connection, query: SearchQuery) -> ColumnElement[bool
         .distinct()
         .where(
             Sighting.plate.in_(_unnest("plates", neighbourhood, String())),
-            Sighting.observed_at >= query.start,
-            Sighting.observed_at < query.end,
+            Sighting.observed_at >= start,
+            Sighting.observed_at < end,
         )
     )
     plates = list(conn.execute(seen).scalars())
