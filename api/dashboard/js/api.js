@@ -95,8 +95,8 @@ export async function imageURL(path, params = {}) {
 }
 
 // A download that reports progress as bytes arrive (of Content-Length when the server says).
-export async function download(path, params, onProgress) {
-  const response = await request("GET", path, { params });
+export async function download(method, path, options, onProgress) {
+  const response = await request(method, path, options);
   const total = Number(response.headers.get("Content-Length")) || 0;
   const reader = response.body.getReader();
   const chunks = [];

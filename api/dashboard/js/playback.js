@@ -3,7 +3,7 @@
 // marker that moves along the streets in time.
 
 import { download, getJSON } from "./api.js";
-import { $, attempt, el, formatBytes, formatTime, fromLocalInput, setProgress, toLocalInput } from "./ui.js";
+import { $, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
 
 const STYLE = {
   observed: { color: "#1f6feb", weight: 5, opacity: 0.9 },
@@ -11,6 +11,14 @@ const STYLE = {
   impossible: { color: "#d93025", weight: 4, opacity: 0.9, dashArray: "2 8" },
 };
 const PLAY_SECONDS = 20; // a whole route plays in about this long, however long it took
+
+// A segment counts as observed when the cameras leave no real choice of streets: one
+// candidate path, or one that holds nearly all the posterior. Otherwise it is inferred.
+const PINNED = 0.9;
+
+function pinned(verdict) {
+  return Boolean(verdict) && (verdict.candidates === 1 || verdict.confidence >= PINNED);
+}
 
 // The API's route (GeoJSON for the timed street geometry, JSON for the per-segment verdicts)
 // as what the player needs: hits in time order, and segments with their timed vertices.
@@ -43,7 +51,7 @@ export function routeModel(geojson, summary) {
     used.add(index);
     const verdict = verdicts[index];
     const inside = vertices.filter((v) => v.time > start.time && v.time < end.time);
-    const kind = verdict?.impossible ? "impossible" : verdict?.observed ? "observed" : "inferred";
+    const kind = verdict?.impossible ? "impossible" : pinned(verdict) ? "observed" : "inferred";
     segments.push({
       kind,
       start: i,
@@ -88,24 +96,23 @@ export function initPlayback({ map, cameras }) {
     radius: 9, weight: 3, color: "#ffffff", fillColor: "#ff6a00", fillOpacity: 1,
   });
 
-  const span = () => model.hits[model.hits.length - 1].time - model.hits[0].time || 1;
-  const timeOf = (value) => model.hits[0].time + (span() * value) / Number(slider.max);
-
-  function render() {
-    const time = timeOf(Number(slider.value));
-    const { lat, lon } = positionAt(model, time);
-    vehicle.setLatLng([lat, lon]);
-    const current = model.hits.filter((h) => h.time <= time).length - 1;
-    const hit = model.hits[Math.max(current, 0)];
-    const camera = cameras.get(hit.camera);
-    $("#clock").textContent =
-      `${formatTime(new Date(time))} · last seen at ${camera ? camera.properties.code : `camera ${hit.camera}`}`;
-    [...$("#hits").children].forEach((item, i) => item.classList.toggle("current", i === current));
-  }
+  // The playback clock, in epoch ms; the slider shows it (rounded to its steps).
+  let clock = 0;
+  const first = () => model.hits[0].time;
+  const last = () => model.hits[model.hits.length - 1].time;
+  const span = () => last() - first() || 1;
 
   function seek(time) {
-    slider.value = String(Math.round(((time - model.hits[0].time) / span()) * Number(slider.max)));
-    render();
+    clock = Math.min(Math.max(time, first()), last());
+    slider.value = String(Math.round(((clock - first()) / span()) * Number(slider.max)));
+    const { lat, lon } = positionAt(model, clock);
+    vehicle.setLatLng([lat, lon]);
+    const current = model.hits.filter((h) => h.time <= clock).length - 1;
+    const hit = model.hits[Math.max(current, 0)];
+    const camera = cameras.get(hit.camera);
+    const where = camera ? camera.properties.code : `camera ${hit.camera}`;
+    $("#clock").textContent = `${formatTime(new Date(clock))} · last seen at ${where}`;
+    [...$("#hits").children].forEach((item, i) => item.classList.toggle("current", i === current));
   }
 
   function pause() {
@@ -115,23 +122,22 @@ export function initPlayback({ map, cameras }) {
   }
 
   function play() {
-    if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
+    if (clock >= last()) seek(first());
     const tick = 50;
-    const step = (Number(slider.max) * tick) / (PLAY_SECONDS * 1000);
+    const step = (span() * tick) / (PLAY_SECONDS * 1000);
     playing = setInterval(() => {
-      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + step));
-      render();
-      if (Number(slider.value) >= Number(slider.max)) pause();
+      seek(clock + step);
+      if (clock >= last()) pause();
     }, tick);
-    $("#play").textContent = "⏸ Pause";
+    $("#play").textContent = "❚❚ Pause";
   }
 
   function stepTo(direction) {
     pause();
-    const time = timeOf(Number(slider.value));
     const times = model.hits.map((h) => h.time);
-    const next = direction > 0 ? times.find((t) => t > time + 1) : [...times].reverse().find((t) => t < time - 1);
-    seek(next ?? (direction > 0 ? times[times.length - 1] : times[0]));
+    const next =
+      direction > 0 ? times.find((t) => t > clock) : [...times].reverse().find((t) => t < clock);
+    seek(next ?? (direction > 0 ? last() : first()));
   }
 
   function draw() {
@@ -153,8 +159,8 @@ export function initPlayback({ map, cameras }) {
         .on("click", () => seek(hit.time))
         .addTo(layer);
     });
-    vehicle.addTo(layer);
     map.fitBounds(layer.getBounds(), { padding: [30, 30] });
+    vehicle.setLatLng([model.hits[0].lat, model.hits[0].lon]).addTo(layer);
     $("#hits").replaceChildren(
       ...model.hits.map((hit, i) => {
         const camera = cameras.get(hit.camera);
@@ -199,38 +205,28 @@ export function initPlayback({ map, cameras }) {
     summary.textContent = `${model.hits.length} camera hits${warning}`;
     $("#player").hidden = false;
     draw();
-    slider.value = "0";
-    render();
+    seek(first());
   });
 
   slider.addEventListener("input", () => {
     pause();
-    render();
+    seek(first() + (span() * Number(slider.value)) / Number(slider.max));
   });
   $("#play").addEventListener("click", () => (playing ? pause() : play()));
   $("#step-back").addEventListener("click", () => stepTo(-1));
   $("#step-fwd").addEventListener("click", () => stepTo(1));
 
   for (const button of document.querySelectorAll("[data-export]")) {
-    button.addEventListener("click", async () => {
-      const bar = $("#export-progress");
-      const state = $("#export-state");
-      const format = button.dataset.export;
-      state.textContent = `exporting ${format}…`;
-      setProgress(bar, 0, 0);
-      const file = await attempt(
-        () => download("/exports/route", { ...request, format }, (done, total) => {
-          setProgress(bar, done, total);
-          state.textContent = `exporting ${format}… ${formatBytes(done)}`;
-        }),
-        (message) => (state.textContent = message),
-      );
-      bar.hidden = true;
-      if (!file) return;
-      const link = el("a", { href: URL.createObjectURL(file.blob), download: file.name || `route.${format}` });
-      link.click();
-      URL.revokeObjectURL(link.href);
-      state.textContent = `${file.name || `route.${format}`} · ${formatBytes(file.blob.size)}`;
-    });
+    const format = button.dataset.export;
+    button.addEventListener("click", () =>
+      saveWithProgress({
+        bar: $("#export-progress"),
+        state: $("#export-state"),
+        label: format,
+        fallbackName: `route.${format}`,
+        start: (progress) =>
+          download("GET", "/exports/route", { params: { ...request, format } }, progress),
+      }),
+    );
   }
 }

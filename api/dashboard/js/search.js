@@ -1,8 +1,8 @@
 // Search panel: plate (exact, wildcard, OCR-fuzzy), window, colour and an area drawn on the
 // map; results on the map and in a table, with the evidence crop of the chosen sighting.
 
-import { imageURL, request } from "./api.js";
-import { $, attempt, el, formatTime, fromLocalInput, toLocalInput } from "./ui.js";
+import { download, imageURL, request } from "./api.js";
+import { $, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
 
 const HIT_STYLE = { radius: 8, weight: 2, color: "#ffffff", fillColor: "#7b2fbe", fillOpacity: 0.9 };
 const CHOSEN_STYLE = { radius: 11, fillColor: "#ff6a00" };
@@ -67,7 +67,8 @@ export function initSearch({ map, cameras }) {
   const body = $("#search-results tbody");
   const results = L.featureGroup().addTo(map);
   const markers = new Map();
-  let last = null; // the request behind the rows shown, for "More results"
+  let first = null; // the query behind the rows shown, for the export
+  let last = null; // its next page, for "More results"
   let purpose = {};
 
   const now = new Date();
@@ -140,6 +141,8 @@ export function initSearch({ map, cameras }) {
     );
     if (!page) return;
     if (!more) {
+      first = query;
+      $("#search-actions").hidden = false;
       body.replaceChildren();
       results.clearLayers();
       markers.clear();
@@ -172,4 +175,15 @@ export function initSearch({ map, cameras }) {
     }, false);
   });
   $("#search-more").addEventListener("click", () => last && run(last, true));
+  // The server streams the CSV; the bar counts bytes, as the total is not known in advance.
+  $("#search-export").addEventListener("click", () =>
+    saveWithProgress({
+      bar: $("#search-export-progress"),
+      state: $("#search-export-state"),
+      label: "sightings",
+      fallbackName: "sightings.csv",
+      start: (progress) =>
+        download("POST", "/exports/sightings", { params: purpose, json: first }, progress),
+    }),
+  );
 }

@@ -68,3 +68,23 @@ export function formatBytes(bytes) {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+// Runs a download with a progress bar and a status line, then hands the file to the browser.
+export async function saveWithProgress({ bar, state, label, fallbackName, start }) {
+  state.textContent = `exporting ${label}…`;
+  setProgress(bar, 0, 0);
+  const file = await attempt(
+    () => start((done, total) => {
+      setProgress(bar, done, total);
+      state.textContent = `exporting ${label}… ${formatBytes(done)}`;
+    }),
+    (message) => (state.textContent = message),
+  );
+  bar.hidden = true;
+  if (!file) return;
+  const name = file.name || fallbackName;
+  const link = el("a", { href: URL.createObjectURL(file.blob), download: name });
+  link.click();
+  URL.revokeObjectURL(link.href);
+  state.textContent = `${name} · ${formatBytes(file.blob.size)}`;
+}
