@@ -131,3 +131,6 @@ class PPOCRReader:
 
 
 readers.register("ppocr", PPOCRRecConfig)(PPOCRReader)
+
+# Our own plate reader registers itself as "ours"; it imports this module's Reading and readers.
+import lpr.ours  # noqa: E402, F401

@@ -10,6 +10,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 APT_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 redis-server ffmpeg
   python3-venv chromium fonts-dejavu-core
+  # Plate fonts for the synthetic training and test plates (models/synth).
+  fonts-liberation fonts-freefont-ttf fonts-urw-base35
   # Test RTSP camera: GStreamer's RTSP server runs under Debian's own python3.
   gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
@@ -39,7 +41,7 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing the project into .venv"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[test]"
+  .venv/bin/pip install -q -e ".[test,train]"
   echo "$want" >"$stamp"
 fi
 log "ready: $ROOT/.venv"

@@ -1,0 +1,222 @@
+"""Drawing a clean, upright plate: paper, border, national decorations and the characters.
+
+Fonts come from Debian packages (``fonts-dejavu-core``, ``fonts-liberation``,
+``fonts-freefont-ttf``, ``fonts-urw-base35``); whichever are installed are used, DejaVu at least.
+Each plate also returns where its character groups are, so a crop of part of a plate (what a
+text detector returns when it splits a plate at a gap) can be labelled exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
+
+from models.synth.layouts import BLUE, RGB, WHITE, Layout
+
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/truetype/liberation"),
+    Path("/usr/share/fonts/truetype/freefont"),
+    Path("/usr/share/fonts/opentype/urw-base35"),
+)
+FONT_NAMES = (
+    "DejaVuSansCondensed-Bold.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "DejaVuSansCondensed.ttf",
+    "LiberationSansNarrow-Bold.ttf",
+    "LiberationSansNarrow-Regular.ttf",
+    "LiberationSans-Bold.ttf",
+    "LiberationMono-Bold.ttf",
+    "FreeSansBold.ttf",
+    "FreeMonoBold.ttf",
+    "NimbusSansNarrow-Bold.otf",
+    "NimbusSansNarrow-Regular.otf",
+)
+SIZE = 40  # font size in px; plates are drawn large and shrunk by the augmentation
+GAP_CHARS = " -"  # where a text detector may split a row into separate boxes
+
+Mask = npt.NDArray[np.uint8]
+Font = ImageFont.FreeTypeFont
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Labelled characters between gaps and their box (x0, y0, x1, y1) on the plate."""
+
+    label: str
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Plate:
+    image: npt.NDArray[np.uint8]  # RGB
+    label: str  # rows joined top first, plate symbols only
+    groups: tuple[tuple[Group, ...], ...]  # per row
+
+
+@functools.cache
+def fonts() -> tuple[Font, ...]:
+    paths = [d / n for n in FONT_NAMES for d in FONT_DIRS if (d / n).is_file()]
+    if not paths:
+        raise FileNotFoundError(f"no plate font found in {[str(d) for d in FONT_DIRS]}")
+    return tuple(ImageFont.truetype(str(p), SIZE) for p in paths)
+
+
+def label_of(text: str) -> str:
+    return "".join(c for c in text if c in string.ascii_uppercase + string.digits)
+
+
+def draw_text(
+    text: str, font: Font, *, spacing: float, squeeze: float
+) -> tuple[Mask, list[tuple[str, int, int]]]:
+    """Ink mask of one line (cap height plus a small margin) and its groups' x ranges."""
+    cap = round(-font.getbbox("H", anchor="ls")[1])
+    pad = max(2, cap // 10)
+    widths = [round(font.getlength(c)) if c != " " else cap // 2 for c in text]
+    total = sum(widths) + round(spacing * cap) * max(0, len(text) - 1) + 2 * pad
+    canvas = Image.new("L", (total, cap + 2 * pad), 0)
+    pen = ImageDraw.Draw(canvas)
+    groups: list[tuple[str, int, int]] = []
+    x = pad
+    start, chars = x, ""
+    for c, w in zip(text, widths, strict=True):
+        if c in GAP_CHARS:
+            if chars:
+                groups.append((chars, start, x))
+            chars = ""
+        else:
+            if not chars:
+                start = x
+            chars += label_of(c)
+        if c != " ":
+            pen.text((x, pad + cap), c, fill=255, font=font, anchor="ls")
+        x += w + round(spacing * cap)
+    if chars:
+        groups.append((chars, start, x))
+    mask = np.asarray(canvas, dtype=np.uint8)
+    new_w = max(1, round(mask.shape[1] * squeeze))
+    mask = np.asarray(Image.fromarray(mask).resize((new_w, mask.shape[0])), dtype=np.uint8)
+    return mask, [(g, round(a * squeeze), round(b * squeeze)) for g, a, b in groups]
+
+
+def render(layout: Layout, rng: random.Random) -> Plate:
+    rows = layout.text(rng)
+    font = rng.choice(fonts())
+    spacing = rng.uniform(0.02, 0.2)
+    squeeze = rng.uniform(0.6, 1.05)
+    paper, ink = rng.choice(layout.colours)
+    region = ""
+    if layout.decor == "ru":  # the region code goes into its own box at the right
+        rows = (rows[0].rsplit(" ", 1)[0],)
+        region = layout.text(rng)[0].rsplit(" ", 1)[1]
+    lines = [draw_text(r, font, spacing=spacing, squeeze=squeeze) for r in rows]
+    cap = lines[0][0].shape[0]
+    pad_x, pad_y = round(cap * rng.uniform(0.1, 0.35)), round(cap * rng.uniform(0.12, 0.3))
+    row_gap = round(cap * rng.uniform(0.1, 0.3))
+    left = round(cap * rng.uniform(0.5, 0.65)) if layout.decor in ("ua", "eu") else 0
+    top = round(cap * 0.45) if layout.decor == "mercosul" else 0
+    top += round(cap * 0.35) if layout.decor == "us" else 0
+    bottom = round(cap * 0.3) if layout.decor == "us" or rng.random() < 0.1 else 0
+    region_mask = draw_text(region, font, spacing=spacing, squeeze=squeeze)[0] if region else None
+    right = region_mask.shape[1] * 3 // 4 + pad_x * 2 if region_mask is not None else 0
+    text_w = max(m.shape[1] for m, _ in lines)
+    width = left + text_w + 2 * pad_x + right
+    height = (
+        top + bottom + 2 * pad_y + sum(m.shape[0] for m, _ in lines) + row_gap * (len(rows) - 1)
+    )
+    plate = Image.new("RGB", (width, height), paper)
+    pen = ImageDraw.Draw(plate)
+    groups: list[tuple[Group, ...]] = []
+    y = top + pad_y
+    for mask, spans in lines:
+        x = left + pad_x + (text_w - mask.shape[1]) // 2
+        plate.paste(ink, (x, y), Image.fromarray(mask))
+        groups.append(tuple(Group(g, (x + a, y, x + b, y + mask.shape[0])) for g, a, b in spans))
+        y += mask.shape[0] + row_gap
+    if region_mask is not None:
+        _region(plate, pen, region_mask, region, ink, font, rng, width - right, pad_y, groups)
+    _decorate(plate, pen, layout, ink, (left, top, bottom), rng)
+    border = max(2, cap // 16)
+    pen.rounded_rectangle((0, 0, width - 1, height - 1), cap // 6, outline=ink, width=border)
+    return Plate(np.asarray(plate), "".join(label_of(r) for r in (*rows, region)), tuple(groups))
+
+
+def _region(
+    plate: Image.Image,
+    pen: ImageDraw.ImageDraw,
+    mask: Mask,
+    region: str,
+    ink: RGB,
+    font: Font,
+    rng: random.Random,
+    x0: int,
+    pad_y: int,
+    groups: list[tuple[Group, ...]],
+) -> None:
+    """A Russian plate's region box: smaller digits over ``RUS`` and the flag."""
+    h = plate.height
+    pen.line((x0, 0, x0, h), fill=ink, width=max(2, h // 40))
+    small = Image.fromarray(mask).resize((mask.shape[1] * 3 // 4, mask.shape[0] * 3 // 4))
+    x = x0 + (plate.width - x0 - small.width) // 2
+    plate.paste(ink, (x, pad_y // 2), small)
+    groups[0] = (
+        *groups[0],
+        Group(region, (x, pad_y // 2, x + small.width, pad_y // 2 + small.height)),
+    )
+    tiny = font.font_variant(size=max(8, h // 6))
+    y = pad_y // 2 + small.height + h // 20
+    pen.text((x, y), "RUS", fill=ink, font=tiny)
+    fx = x + round(tiny.getlength("RUS")) + h // 20
+    stripe = max(2, h // 18)
+    for i, colour in enumerate((WHITE, BLUE, (200, 30, 40))):
+        pen.rectangle((fx, y + i * stripe, fx + stripe * 4, y + (i + 1) * stripe), fill=colour)
+    if rng.random() < 0.5:
+        pen.rectangle((fx, y, fx + stripe * 4, y + 3 * stripe), outline=ink)
+
+
+def _decorate(
+    plate: Image.Image,
+    pen: ImageDraw.ImageDraw,
+    layout: Layout,
+    ink: RGB,
+    margins: tuple[int, int, int],
+    rng: random.Random,
+) -> None:
+    """Everything on a plate that is not its number; the reader must learn to skip it."""
+    left, top, bottom = margins
+    w, h = plate.size
+    font = rng.choice(fonts())
+    small = font.font_variant(size=max(8, round(h * rng.uniform(0.13, 0.2))))
+    code = "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(1, 3)))
+    if layout.decor == "eu":
+        pen.rectangle((0, 0, left, h), fill=BLUE)
+        cx, cy, r = left // 2, h // 3, left // 3
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            sx, sy = cx + r * np.cos(a), cy + r * np.sin(a)
+            pen.ellipse((sx - 1.5, sy - 1.5, sx + 1.5, sy + 1.5), fill=(250, 210, 40))
+        pen.text((left // 2, h * 0.85), code, fill=WHITE, font=small, anchor="ms")
+    elif layout.decor == "ua":
+        pen.rectangle((0, 0, left, h // 2), fill=BLUE)
+        pen.rectangle((0, h // 2, left, h // 2 + h // 6), fill=(250, 210, 40))
+        pen.text((left // 2, h * 0.9), "UA", fill=BLUE, font=small, anchor="ms")
+    elif layout.decor == "mercosul":
+        pen.rectangle((0, 0, w, top), fill=BLUE)
+        pen.text((w // 2, top * 0.8), "BRASIL", fill=WHITE, font=small, anchor="ms")
+    elif layout.decor == "us":
+        state = "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(4, 10)))
+        pen.text((w // 2, top), state, fill=ink, font=small, anchor="ms")
+    if bottom:
+        words = [
+            "".join(rng.choice(string.ascii_letters) for _ in range(rng.randint(3, 8)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        pen.text((w // 2, h - bottom * 0.2), " ".join(words), fill=ink, font=small, anchor="ms")

@@ -1,0 +1,39 @@
+"""The generator's labels agree with the plate formats and with what is drawn."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import numpy as np
+import pytest
+
+from lpr.plates import match, positions_of
+from models.synth import LAYOUTS, Layout, layout, sample
+
+SYMBOLS = set(string.digits + string.ascii_uppercase)
+
+
+@pytest.mark.parametrize("plate_layout", LAYOUTS, ids=lambda x: x.name)
+def test_whole_plates_are_valid_plates_of_their_country(plate_layout: Layout) -> None:
+    rng = random.Random(3)
+    for _ in range(5):
+        s = sample(rng, plate_layout, clean=True)
+        found = match(positions_of(s.text), countries=[plate_layout.country])
+        assert found is not None and found.plate == s.text, (plate_layout.name, s.text)
+        assert s.lines == plate_layout.rows
+        assert s.image.dtype == np.uint8 and s.image.ndim == 3 and s.image.shape[2] == 3
+
+
+def test_damaged_and_partial_crops_keep_plate_symbols_only() -> None:
+    rng = random.Random(5)
+    samples = [sample(rng, partial=0.5) for _ in range(60)]
+    assert all(s.text and set(s.text) <= SYMBOLS for s in samples)
+    assert all(min(s.image.shape[:2]) >= 4 for s in samples)
+    partial = [s for s in samples if s.lines == 1 and layout(s.layout).rows == 2]
+    assert partial, "some crops of two-row plates should hold one row"
+
+
+def test_an_unknown_layout_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="known"):
+        layout("xx")
