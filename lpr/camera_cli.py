@@ -34,6 +34,7 @@ def register(cameras: typer.Typer) -> None:
 
         from lpr.recognizer import Recognizer
         from lpr.types import Sighting
+        from lpr.video import sighting_json
         from lpr.worker import enabled_cameras, run_cameras
         from platetrace.settings import get_settings
         from store.cameras import CameraRow
@@ -53,16 +54,7 @@ def register(cameras: typer.Typer) -> None:
             raise typer.Exit(1)
 
         def show(cam: CameraRow, sighting: Sighting) -> None:
-            line = {
-                "camera": cam.code,
-                "plate": sighting.plate,
-                "country": sighting.country,
-                "confidence": sighting.confidence,
-                "colour": sighting.colour,
-                "observed_at": sighting.observed_at.isoformat(),
-                "track_id": sighting.track_id,
-            }
-            typer.echo(json.dumps(line))
+            typer.echo(json.dumps({"camera": cam.code, **sighting_json(sighting)}))
 
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

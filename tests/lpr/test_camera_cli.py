@@ -57,7 +57,9 @@ def test_cameras_run_prints_sightings_and_stops_cleanly(
             process.kill()
     assert line, (tmp_path / "stderr.log").read_text()[-3000:]
     printed = json.loads(line)
-    assert printed["camera"] == camera.code and printed["plate"] == CAR_PLATE
+    assert printed["camera"] == printed["source"] == camera.code
+    assert printed["plate"] == CAR_PLATE and printed["country"] == "BR"
+    assert len(printed["box"]) == 4 and 0 < printed["confidence"] <= 1
     assert code == 0
     with clean_engine.connect() as conn:
         after = get_camera(conn, camera.id)

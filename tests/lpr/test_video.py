@@ -7,7 +7,8 @@ import pytest
 from lpr.recognizer import Recognizer
 from lpr.sources import SourceUnavailableError, UnreadableSourceError, iter_video
 from lpr.tracking import Tracker
-from lpr.video import SightingPipeline, read_video
+from lpr.types import BoundingBox
+from lpr.video import SightingPipeline, clear_of_edges, read_video
 from tests.lpr.conftest import CAR_PLATE, RtspCamera, free_port
 
 
@@ -37,6 +38,20 @@ def test_a_parked_car_is_one_sighting_not_a_stream(
     sightings += pipeline.close()
     assert pipeline.reads >= 5
     assert [s.plate for s in sightings] == [CAR_PLATE]
+
+
+@pytest.mark.parametrize(
+    ("box", "clear"),
+    [
+        (BoundingBox(271, 162, 105, 27), True),
+        (BoundingBox(3, 163, 87, 24), False),  # "WT2180": the plate is leaving on the left
+        (BoundingBox(560, 162, 79, 28), False),  # "GWT21": entering on the right
+        (BoundingBox(271, 2, 105, 27), False),
+        (BoundingBox(13, 13, 105, 27), True),
+    ],
+)
+def test_plates_cut_by_the_frame_edge_are_not_trusted(box: BoundingBox, clear: bool) -> None:
+    assert clear_of_edges(box, 640, 360) is clear
 
 
 def test_read_video_refuses_bad_sources(tmp_path: Path, recognizer: Recognizer) -> None:
