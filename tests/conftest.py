@@ -3,7 +3,7 @@ and a real Redis database. Nothing here is mocked.
 
 Fixtures: ``database_url``, ``engine``, ``conn`` (a transaction rolled back after the test),
 ``clean_engine`` (committed data, visible to other processes; every table emptied after the
-test), ``redis_url``, ``redis_client``, ``shared_data``.
+test), ``redis_url``, ``redis_client``, ``shared_data``, ``monaco`` (the Monaco road graph).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import networkx as nx
 import pytest
 import redis
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -47,6 +48,24 @@ def require_shared_data(path: Path = SHARED_DATA) -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return require_shared_data()
+
+
+@pytest.fixture(scope="session")
+def monaco_pbf() -> Path:
+    return require_shared_data(require_shared_data() / "osm" / "monaco.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("graph-cache")
+
+
+@pytest.fixture(scope="session")
+def monaco(monaco_pbf: Path, graph_cache: Path) -> nx.MultiDiGraph:
+    """The Monaco road graph, built once per session into a private cache directory."""
+    from tracing.graph import load_graph
+
+    return load_graph(monaco_pbf, cache_dir=graph_cache)
 
 
 def _drop_stale_test_databases(admin: Connection) -> None:
