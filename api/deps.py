@@ -227,4 +227,5 @@ MAX_INT4 = 2**31 - 1
 MAX_INT8 = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_INT4)]
 BigRowId = Annotated[int, Path(ge=1, le=MAX_INT8)]
-AfterId = Annotated[int, Query(ge=0, le=MAX_INT8, description="Cursor: return rows after this id.")]
+AfterId = Annotated[int, Query(ge=0, le=MAX_INT4, description="Cursor: rows after this id.")]
+BigAfterId = Annotated[int, Query(ge=0, le=MAX_INT8, description="Cursor: rows after this id.")]

@@ -14,12 +14,25 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import platetrace
-from api.routes import audit, auth, cameras, dashboard, map, search, sightings, users
+from api.routes import (
+    analytics,
+    audit,
+    auth,
+    cameras,
+    cotravel,
+    dashboard,
+    exports,
+    map,
+    search,
+    sightings,
+    trace,
+    users,
+)
 from platetrace.settings import Settings, get_settings
 from store.db import make_engine
 from store.errors import InvalidInput, NotFound, StoreError
@@ -106,6 +119,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status.HTTP_400_BAD_REQUEST)
 
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        # Routes bound what they accept; this catches a value the database still refuses.
+        return JSONResponse(
+            {"detail": "a value is out of range or malformed for the database"},
+            status.HTTP_400_BAD_REQUEST,
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         # The traceback goes to the server log (Starlette re-raises); the client learns nothing.
@@ -133,6 +154,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
-    for module in (auth, users, cameras, sightings, audit, map, dashboard, search):
+    for module in (
+        auth,
+        users,
+        cameras,
+        sightings,
+        audit,
+        map,
+        dashboard,
+        search,
+        analytics,
+        trace,
+        exports,
+        cotravel,
+    ):
         app.include_router(module.router)
     return app

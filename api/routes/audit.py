@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from api.deps import AfterId, Audit, Auditors, DbConn, PageLimit
+from api.deps import Audit, Auditors, BigAfterId, DbConn, PageLimit
 from store.audit import AuditRow, list_entries, verify_chain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -49,7 +49,7 @@ def audit_list(
     _: Auditors,
     audit: Audit,
     limit: PageLimit,
-    after_id: AfterId = 0,
+    after_id: BigAfterId = 0,
     actor: Annotated[str | None, Query(max_length=64, description="Username.")] = None,
     case: Annotated[str | None, Query(max_length=64, description="Case id.")] = None,
     since: Annotated[AwareDatetime | None, Query()] = None,

@@ -71,17 +71,26 @@ def as_api_role(conn: Connection, settings: Settings) -> Iterator[None]:
         conn.execute(text("RESET ROLE"))
 
 
-@pytest.fixture
-def client(app: FastAPI, conn: Connection, redis_client: redis.Redis) -> Iterator[TestClient]:
-    """A client whose requests see (and roll back with) the test's transaction."""
+@contextmanager
+def on_test_transaction(app: FastAPI, conn: Connection) -> Iterator[None]:
+    """Route the app's requests into ``conn``'s transaction, one savepoint each."""
 
     def test_conn() -> Iterator[Connection]:
         with as_api_role(conn, app.state.settings):
             yield conn
 
     app.dependency_overrides[get_conn] = test_conn
-    yield TestClient(app, raise_server_exceptions=False)
-    app.dependency_overrides.clear()
+    try:
+        yield
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app: FastAPI, conn: Connection, redis_client: redis.Redis) -> Iterator[TestClient]:
+    """A client whose requests see (and roll back with) the test's transaction."""
+    with on_test_transaction(app, conn):
+        yield TestClient(app, raise_server_exceptions=False)
 
 
 @dataclass(frozen=True)

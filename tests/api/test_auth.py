@@ -21,7 +21,8 @@ from tests.api.conftest import PASSWORD, World
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
-    return client.post("/auth/token", data={"username": username, "password": password}).status_code
+    response = client.post("/auth/token", data={"username": username, "password": password})
+    return int(response.status_code)
 
 
 def test_password_flow_issues_a_working_short_lived_token(

@@ -63,6 +63,13 @@ ALLOWED: dict[str, frozenset[Role] | None] = {
     "GET /map/roads": frozenset({A, I, D, O}),
     "GET /map/cameras": frozenset({A, I, D, O}),
     "POST /search": frozenset({A, I}),
+    "GET /analytics/sightings-per-hour": frozenset({A, I, D, O}),
+    "GET /analytics/cameras": frozenset({A, I, D, O}),
+    "GET /trace": frozenset({A, I}),
+    "GET /exports/route": frozenset({A, I}),
+    "POST /exports/sightings": frozenset({A, I}),
+    "GET /cotravel": frozenset({A, I}),
+    "POST /stakeout": frozenset({A, I}),
     # The dashboard's shell and assets; everything it shows comes through the routes above.
     "GET /": PUBLIC,
     "GET /dashboard": PUBLIC,
@@ -70,6 +77,7 @@ ALLOWED: dict[str, frozenset[Role] | None] = {
 }
 
 Request = Callable[[World], dict[str, Any]]
+DAY = {"start": "2026-11-20T00:00:00Z", "end": "2026-11-21T00:00:00Z"}
 
 
 def _sighting(world: World) -> dict[str, Any]:
@@ -124,6 +132,18 @@ REQUESTS: dict[str, Request] = {
     "GET /sightings/{sighting_id}/evidence": lambda w: {},
     "GET /audit": lambda w: {},
     "GET /audit/verify": lambda w: {},
+    "POST /search": lambda w: {
+        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+    },
+    "GET /analytics/sightings-per-hour": lambda w: {"params": DAY},
+    "GET /analytics/cameras": lambda w: {"params": DAY},
+    "POST /exports/sightings": lambda w: {
+        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+    },
+    "GET /cotravel": lambda w: {"params": {"plate": w.plate, **DAY}},
+    "POST /stakeout": lambda w: {
+        "json": {"windows": [{"cameras": [w.camera_a], **DAY}]},
+    },
 }
 
 CALLERS = {**{name: role for name, (role, _) in PEOPLE.items()}, "service": Role.SERVICE}
@@ -152,7 +172,7 @@ def call(
 ) -> tuple[int, str]:
     """One request in a savepoint that is rolled back, so callers don't disturb each other."""
     method, template = route.split(" ", 1)
-    spec = REQUESTS.get(route, lambda w: {})(world)
+    spec = REQUESTS[route](world) if route in REQUESTS else {}
     values = {**path_params(world), **spec.pop("path", {})}
     url = _PARAM.sub(lambda m: str(values.get(m.group(1), 1)), template)
     params = {**PURPOSE, **spec.pop("params", {})}
