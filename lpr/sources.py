@@ -8,7 +8,7 @@ authentication).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +51,7 @@ def source_kind(path_or_url: str) -> SourceKind:
     return "stream" if parts.scheme.lower() in STREAM_SCHEMES else "video"
 
 
-def iter_video(path: str | Path, *, start: datetime | None = None) -> Iterator[Frame]:
+def iter_video(path: str | Path, *, start: datetime | None = None) -> Generator[Frame, None, None]:
     """Frames of a video file, each stamped ``start`` + its presentation time."""
     import av
 
@@ -83,7 +83,7 @@ def iter_video(path: str | Path, *, start: datetime | None = None) -> Iterator[F
 
 def iter_stream(
     url: str, *, open_timeout: float = 10.0, read_timeout: float = 10.0
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     """Frames of a live stream, stamped with the wall clock when decoded.
 
     ``onvif://user:password@host:port/?profile=TOKEN`` asks the camera for its RTSP URI first.

@@ -17,7 +17,7 @@ from lpr.sources import (
     source_kind,
 )
 from tests.lpr.clips import FPS, HEIGHT, WIDTH
-from tests.lpr.conftest import free_port
+from tests.lpr.conftest import RtspCamera, free_port
 from tests.lpr.onvif_camera import OnvifCamera
 
 
@@ -84,3 +84,13 @@ def test_onvif_wrong_password_is_a_clear_authentication_error() -> None:
 def test_onvif_camera_that_does_not_answer_is_unavailable() -> None:
     with pytest.raises(SourceUnavailableError):
         asyncio.run(onvif_stream_uri("127.0.0.1", free_port(), "admin", "x", timeout=5))
+
+
+@pytest.mark.slow
+def test_an_onvif_camera_streams_from_the_uri_it_gives(rtsp_camera: RtspCamera) -> None:
+    with OnvifCamera(user="admin", password="p@ss word", stream_uri=rtsp_camera.url) as cam:
+        frames = iter_stream(f"onvif://admin:p%40ss%20word@127.0.0.1:{cam.port}/?profile=main")
+        first = next(frames)
+        frames.close()
+    assert first.image.shape == (HEIGHT, WIDTH, 3)
+    assert first.source == f"onvif://admin:***@127.0.0.1:{cam.port}/?profile=main"
