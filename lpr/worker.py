@@ -194,7 +194,14 @@ class CameraWorker:
             log.warning("%s: health not recorded: %s", self.camera.code, error)
             return
         if changed:
-            log.info("%s: %s (%s)", self.camera.code, health.status, health.error or "ok")
+            log.info(
+                "%s: %s, %.1f frames/s, %d reconnects (%s)",
+                self.camera.code,
+                health.status,
+                health.fps,
+                health.reconnects,
+                health.error or "ok",
+            )
         self._reported, self._reported_at = health, now
 
 
