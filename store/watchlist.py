@@ -210,15 +210,22 @@ def expire_entry(conn: Connection, entry_id: int) -> WatchlistEntry:
     return _entry(row) if row is not None else get_entry(conn, entry_id)
 
 
-def entries_changed_since(conn: Connection, since: datetime | None) -> list[WatchlistEntry]:
+@dataclass(frozen=True, slots=True)
+class WatchlistChanges:
+    as_of: datetime  # the database clock before the read: poll from here next time
+    entries: list[WatchlistEntry]
+
+
+def entries_changed_since(conn: Connection, since: datetime | None) -> WatchlistChanges:
     """Entries updated after ``since`` (expired ones too, so a matcher can drop them);
     with ``since`` None, every active entry."""
+    as_of: datetime = conn.execute(select(func.clock_timestamp())).scalar_one()
     query = select(_T).order_by(_T.c.updated_at)
     if since is None:
         query = query.where(_T.c.expires_at > func.now())
     else:
         query = query.where(_T.c.updated_at > since)
-    return [_entry(r) for r in conn.execute(query)]
+    return WatchlistChanges(as_of, [_entry(r) for r in conn.execute(query)])
 
 
 def _validated(

@@ -140,6 +140,11 @@ class IngestWorker:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def load_watchlist(self) -> int:
+        """Build the watchlist index now, so the first batch does not wait for it."""
+        self._matcher.refresh(force=True)
+        return len(self._matcher.index)
+
     def run(self, stop: threading.Event) -> None:
         """Process batches until ``stop`` is set; ride out Redis and database outages."""
         backoff = 0.1

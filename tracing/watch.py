@@ -34,8 +34,10 @@ from lpr.plates import TO_DIGIT, TO_LETTER
 from store.watchlist import WatchlistEntry, entries_changed_since
 
 _GRAM = 3
-# Transactions commit out of updated_at order; re-reading this much history catches late ones.
-_POLL_OVERLAP = timedelta(seconds=30)
+# A change becomes visible at its commit, a little after its updated_at; each poll re-reads
+# this much before the previous poll so a late commit is not missed. Writers must commit
+# within it (ours commit within milliseconds); re-reading an unchanged entry costs little.
+_POLL_OVERLAP = timedelta(seconds=5)
 
 _Table = defaultdict[Hashable, set[int]]
 
@@ -104,6 +106,9 @@ class WatchIndex:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def get(self, entry_id: int) -> WatchlistEntry | None:
+        return self._entries.get(entry_id)
 
     def add(self, entry: WatchlistEntry) -> None:
         self.remove(entry.id)
@@ -193,7 +198,7 @@ class WatchlistMatcher:
         self._engine = engine
         self._refresh_every = refresh_every
         self._index = WatchIndex()
-        self._seen_until: datetime | None = None
+        self._since: datetime | None = None
         self._next_refresh = 0.0
 
     @property
@@ -203,18 +208,17 @@ class WatchlistMatcher:
     def refresh(self, *, force: bool = False) -> None:
         if not force and time.monotonic() < self._next_refresh:
             return
-        since = None if self._seen_until is None else self._seen_until - _POLL_OVERLAP
         with self._engine.connect() as conn:
-            changed = entries_changed_since(conn, since)
+            changes = entries_changed_since(conn, self._since)
         now = datetime.now(UTC)
-        for entry in changed:
-            if entry.active_at(now):
-                self._index.add(entry)
-            else:
+        for entry in changes.entries:
+            if not entry.active_at(now):
                 self._index.remove(entry.id)
-            self._seen_until = max(self._seen_until or entry.updated_at, entry.updated_at)
+            elif entry != self._index.get(entry.id):
+                self._index.add(entry)
         for entry_id in self._index.expired(now):
             self._index.remove(entry_id)
+        self._since = changes.as_of - _POLL_OVERLAP
         self._next_refresh = time.monotonic() + self._refresh_every
 
     def match(

@@ -79,7 +79,7 @@ def ingest(
     pause = float(os.environ.get(PAUSE_AFTER_WRITE_ENV, "0"))
 
     def after_write() -> None:
-        print("ingest: paused after write", flush=True)
+        typer.echo("ingest: paused after write")
         time.sleep(pause)
 
     worker = IngestWorker(
@@ -97,7 +97,8 @@ def ingest(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     worker.ensure_group()
-    print("ingest: running", flush=True)
+    entries = worker.load_watchlist()
+    typer.echo(f"ingest: running with {entries} active watchlist entries")
     worker.run(stop)
 
 

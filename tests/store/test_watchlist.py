@@ -134,8 +134,10 @@ def test_expire_lists_and_feeds_change_polling(conn: Connection) -> None:
     assert [e.id for e in list_entries(conn)] == [keep.id]
     assert [e.id for e in list_entries(conn, active=False)] == [gone.id]
     assert [e.id for e in list_entries(conn, active=None)] == [gone.id, keep.id]
-    assert [e.id for e in entries_changed_since(conn, None)] == [keep.id]
-    assert [e.id for e in entries_changed_since(conn, before)] == [gone.id]
+    assert [e.id for e in entries_changed_since(conn, None).entries] == [keep.id]
+    changes = entries_changed_since(conn, before)
+    assert [e.id for e in changes.entries] == [gone.id]
+    assert changes.as_of > expired.updated_at
     with pytest.raises(NotFound):
         expire_entry(conn, 10_000)
     with pytest.raises(InvalidInput, match="limit"):
