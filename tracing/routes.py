@@ -29,10 +29,9 @@ from itertools import pairwise
 from typing import Any
 
 import networkx as nx
-import numpy as np
-import numpy.typing as npt
 
 from tracing.graph import ODBL_CREDIT, RoutingIndex, best_edge, path_geometry, routing_index
+from tracing.search import Tree, search, tolled, via_edge_paths
 
 Approach = tuple[int, int]  # a directed edge (from_node, node) a camera watches
 
@@ -118,18 +117,7 @@ def camera_coverage(
     graph: nx.MultiDiGraph, watched: Mapping[Approach, int], *, model: FitModel = DEFAULT_MODEL
 ) -> Coverage:
     """``watched`` maps each approach covered by a *working* camera to the camera's id."""
-    index = routing_index(graph)
-    size = len(index.nodes)
-    forward = index.forward.copy()
-    keys = index.sources * size + forward.indices  # sorted: rows ascending, columns within
-    pairs = [
-        index.position[u] * size + index.position[v]
-        for u, v in watched
-        if u in index.position and v in index.position
-    ]
-    found = np.searchsorted(keys, np.asarray(pairs, dtype=np.int64))
-    found = found[(found < len(keys)) & (keys[np.minimum(found, len(keys) - 1)] == pairs)]
-    forward.data[found] += model.camera_toll_s
+    forward = tolled(routing_index(graph), watched, model.camera_toll_s)
     return Coverage(dict(watched), forward, forward.T.tocsr())
 
 
@@ -184,24 +172,6 @@ class Route:
         return tuple(s for t in self.trips for s in t.segments if s.impossible)
 
 
-def _search(
-    matrix: Any, source: int, limit: float
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
-    from scipy.sparse.csgraph import dijkstra
-
-    dist, pred = dijkstra(matrix, indices=source, limit=limit, return_predecessors=True)
-    return dist, pred
-
-
-def _walk(pred: npt.NDArray[np.int32], node: int) -> list[int]:
-    """Positions from the search root to ``node`` (inclusive), following the predecessor tree."""
-    out = [node]
-    while (node := int(pred[node])) >= 0:
-        out.append(node)
-    out.reverse()
-    return out
-
-
 def validate_hits(graph: nx.MultiDiGraph, hits: Sequence[Hit]) -> None:
     """Refuse hits that cannot be routed, with the reason."""
     if not hits:
@@ -229,13 +199,11 @@ class _Pair:
     gap_s: float
     fastest_s: float  # math.inf when beyond the search limit
     last_leg_s: float = 0.0  # the watched approach into the end camera's node
-    searched_s: float = 0.0  # how far the forward search went
-    dist: npt.NDArray[np.float64] | None = None
-    pred: npt.NDArray[np.int32] | None = None
+    tree: Tree | None = None  # the forward search from the start, on free-flow costs
 
     @property
     def same_place(self) -> bool:
-        return self.dist is None and self.fastest_s == 0.0
+        return self.tree is None and self.fastest_s == 0.0
 
 
 def _target(hit: Hit) -> int:
@@ -249,24 +217,19 @@ def _measure(index: RoutingIndex, start: Hit, end: Hit, model: FitModel) -> _Pai
     if gap > model.max_gap_s:
         return _Pair(start, end, gap, math.inf)
     source, target = index.position[start.node], index.position[_target(end)]
-    last_leg = 0.0 if end.from_node is None else _edge_cost(index, target, index.position[end.node])
+    last_leg = 0.0 if end.from_node is None else index.cost[target, index.position[end.node]]
     # Beyond ``cap`` the pair is impossible travel. Most drivers are slower than free flow, so a
     # search to ``detour_bound(gap)`` usually reaches every candidate; only a pair driven faster
     # than free flow needs the second, wider search.
     cap = max((gap + model.clock_slack_s) * model.max_speedup, model.detour_slack_s)
     limit = min(cap, model.detour_bound(gap))
-    dist, pred = _search(index.forward, source, limit)
-    if limit < cap and not model.detour_bound(float(dist[target])) <= limit:
-        limit = cap
-        dist, pred = _search(index.forward, source, limit)
-    fastest = float(dist[target]) + last_leg
+    tree = search(index.forward, source, limit)
+    if limit < cap and not model.detour_bound(float(tree.dist[target])) <= limit:
+        tree = search(index.forward, source, cap)
+    fastest = float(tree.dist[target]) + last_leg
     if start.node == end.node and end.from_node is None:
         fastest = 0.0
-    return _Pair(start, end, gap, fastest, last_leg, limit, dist, pred)
-
-
-def _edge_cost(index: RoutingIndex, u: int, v: int) -> float:
-    return float(index.forward[u, v])
+    return _Pair(start, end, gap, fastest, last_leg, tree)
 
 
 def _splits(pair: _Pair, model: FitModel) -> bool:
@@ -312,48 +275,23 @@ def _trip_slowness(pairs: Sequence[_Pair], model: FitModel) -> float:
 def _candidates(
     index: RoutingIndex, pair: _Pair, coverage: Coverage | None, model: FitModel
 ) -> list[list[int]]:
-    """Distinct simple via-edge paths (positions) from start to the end's approach, best first.
+    """Distinct simple paths (positions) from the start to the end's approach, best first.
 
-    A via-edge path is the best path to some street ``a → b``, the street, then the best path
-    on from ``b``: unlike via-node paths it also finds the one slower street a driver took.
+    With a coverage the paths are best by tolled cost, so they already avoid silent cameras.
     """
-    assert pair.dist is not None and pair.pred is not None
+    assert pair.tree is not None
     target = index.position[_target(pair.end)]
-    dist, pred = pair.dist, pair.pred
-    forward, backward = index.forward, index.backward
-    limit = pair.searched_s
+    tree, forward, backward = pair.tree, index.forward, index.backward
     if coverage is not None:
-        tolled_limit = pair.searched_s + 3 * model.camera_toll_s
-        tolled, tolled_pred = _search(
-            coverage.forward, index.position[pair.start.node], tolled_limit
-        )
-        if math.isfinite(tolled[target]):
-            dist, pred, limit = tolled, tolled_pred, tolled_limit
-            forward, backward = coverage.forward, coverage.backward
-    bound = min(model.detour_bound(float(dist[target])), limit)
-    back_dist, back_pred = _search(backward, target, bound)
-    # Only edges leaving nodes the forward search reached can be on a candidate: gather those.
-    rows = np.flatnonzero(dist <= bound)
-    starts, counts = forward.indptr[rows], np.diff(forward.indptr)[rows]
-    edges = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-    heads = forward.indices[edges]
-    total = np.repeat(dist[rows], counts) + forward.data[edges] + back_dist[heads]
-    keep = np.flatnonzero(total <= bound)
-    keep = keep[np.argsort(total[keep], kind="stable")]
-    paths = [_walk(pred, target)]
-    covered = set(pairwise(paths[0]))
-    for via in keep[: 50 * model.candidates]:
-        a, b = int(index.sources[edges[via]]), int(heads[via])
-        if (a, b) in covered:
-            continue
-        path = _walk(pred, a) + _walk(back_pred, b)[::-1]  # b … target on the forward graph
-        covered.update(pairwise(path))
-        if len(set(path)) != len(path):
-            continue  # a detour that makes the driver loop back is no real alternative
-        paths.append(path)
-        if len(paths) == model.candidates:
-            break
-    return paths
+        source = index.position[pair.start.node]
+        # Room for a few tolls beyond the free-flow search; without it, free flow it is.
+        tolled_tree = search(coverage.forward, source, tree.limit + 3 * model.camera_toll_s)
+        if math.isfinite(tolled_tree.dist[target]):
+            tree, forward, backward = tolled_tree, coverage.forward, coverage.backward
+    bound = min(model.detour_bound(float(tree.dist[target])), tree.limit)
+    return via_edge_paths(
+        index, forward, backward, tree, target, bound=bound, count=model.candidates
+    )
 
 
 def _choose(
