@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import platetrace
 from api.routes import (
+    alerts,
     analytics,
     audit,
     auth,
@@ -32,6 +33,7 @@ from api.routes import (
     sightings,
     trace,
     users,
+    watchlists,
 )
 from platetrace.settings import Settings, get_settings
 from store.db import make_engine
@@ -167,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trace,
         exports,
         cotravel,
+        alerts,
+        watchlists,
     ):
         app.include_router(module.router)
     return app

@@ -70,6 +70,17 @@ ALLOWED: dict[str, frozenset[Role] | None] = {
     "POST /exports/sightings": frozenset({A, I}),
     "GET /cotravel": frozenset({A, I}),
     "POST /stakeout": frozenset({A, I}),
+    "GET /alerts/stream": frozenset({A, D}),
+    "GET /alerts": frozenset({A, D}),
+    "GET /alerts/{alert_id}": frozenset({A, D}),
+    "POST /alerts/{alert_id}/acknowledge": frozenset({A, D}),
+    "POST /alerts/{alert_id}/assign": frozenset({A, D}),
+    "POST /alerts/{alert_id}/close": frozenset({A, D}),
+    "POST /watchlist": frozenset({A, I}),
+    "GET /watchlist": frozenset({A, I, D}),
+    "GET /watchlist/{entry_id}": frozenset({A, I, D}),
+    "PATCH /watchlist/{entry_id}": frozenset({A, I}),
+    "POST /watchlist/{entry_id}/expire": frozenset({A, I}),
     # The dashboard's shell and assets; everything it shows comes through the routes above.
     "GET /": PUBLIC,
     "GET /dashboard": PUBLIC,
@@ -178,10 +189,13 @@ def call(
     params = {**PURPOSE, **spec.pop("params", {})}
     savepoint = conn.begin_nested()
     try:
-        response = client.request(method, url, params=params, headers=world.headers[who], **spec)
+        with client.stream(method, url, params=params, headers=world.headers[who], **spec) as r:
+            # An event stream never ends: its first event is enough to know it was let in.
+            if r.headers.get("content-type", "").startswith("text/event-stream"):
+                return r.status_code, next(r.iter_text())
+            return r.status_code, r.read().decode(errors="replace")
     finally:
         savepoint.rollback()
-    return response.status_code, response.text
 
 
 def test_every_route_has_a_row() -> None:
