@@ -14,6 +14,7 @@ const PANELS = { search: initSearch, route: initPlayback, alerts: initAlerts, op
 const map = createMap($("#map"));
 const cameras = new CameraLayer(map);
 let started = false;
+let signedIn = null; // the user name the page was built for
 
 function showLogin(message = "") {
   $("#login").hidden = false;
@@ -36,8 +37,10 @@ $("#login-form").addEventListener("submit", async (event) => {
   if (!ok) return;
   event.target.reset();
   $("#login").hidden = true;
-  // After a re-login the page keeps its state; only the first sign-in builds it.
+  // After a re-login the page keeps its state; only the first sign-in builds it, and
+  // someone else signing in gets a page built for their own role.
   if (!started) await start();
+  else if (form.get("username") !== signedIn) location.reload();
 });
 
 $("#logout").addEventListener("click", () => {
@@ -116,6 +119,7 @@ async function start() {
   started = true;
   const me = await attempt(() => getJSON("/auth/me"));
   if (!me) return;
+  signedIn = me.name;
   $("#who").textContent = `${me.name} · ${me.role}`;
   $("#logout").hidden = false;
   const tabs = buildTabs(me.role);

@@ -3,7 +3,7 @@
 // marker that moves along the streets in time.
 
 import { download, getJSON } from "./api.js";
-import { $, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
+import { $, WINDOW_MS, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
 
 const STYLE = {
   observed: { color: "#1f6feb", weight: 5, opacity: 0.9 },
@@ -89,7 +89,7 @@ export function initPlayback({ map, cameras }) {
   let playing = null;
 
   const now = new Date();
-  form.start.value = toLocalInput(new Date(now.getTime() - 24 * 3600_000));
+  form.start.value = toLocalInput(new Date(now.getTime() - WINDOW_MS));
   form.end.value = toLocalInput(now);
 
   const vehicle = L.circleMarker([0, 0], {

@@ -2,7 +2,7 @@
 // map; results on the map and in a table, with the evidence crop of the chosen sighting.
 
 import { download, imageURL, request } from "./api.js";
-import { $, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
+import { $, WINDOW_MS, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
 
 const HIT_STYLE = { radius: 8, weight: 2, color: "#ffffff", fillColor: "#7b2fbe", fillOpacity: 0.9 };
 const CHOSEN_STYLE = { radius: 11, fillColor: "#ff6a00" };
@@ -72,7 +72,7 @@ export function initSearch({ map, cameras }) {
   let purpose = {};
 
   const now = new Date();
-  form.start.value = toLocalInput(new Date(now.getTime() - 24 * 3600_000));
+  form.start.value = toLocalInput(new Date(now.getTime() - WINDOW_MS));
   form.end.value = toLocalInput(now);
 
   const area = new AreaDrawer(map, cameras, () => {

@@ -1,6 +1,9 @@
 // Small DOM helpers shared by the panels. Text goes in through textContent, never innerHTML,
 // so a plate or camera name can never inject markup.
 
+// Default time window of searches and traces: the last two days, so yesterday's morning is in.
+export const WINDOW_MS = 48 * 3600_000;
+
 export function el(tag, props = {}, children = []) {
   const node = Object.assign(document.createElement(tag), props);
   for (const child of [].concat(children)) {
