@@ -39,6 +39,7 @@ class Reader(Protocol):
 
 readers: Registry[Reader] = Registry("reader")
 
+BATCH = 8
 PLATE_SYMBOLS = string.digits + string.ascii_uppercase + " -."
 # Lower-case shapes that a plate's capitals and digits are misread as, mapped by shape.
 LOWER_SHAPES = {c: c.upper() for c in "cksuvwxz"} | {"o": "O", "l": "I"}
@@ -69,11 +70,17 @@ class PPOCRReader:
         self._symbols, self._fold = self._folding()
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
-        if not crops:
-            return []
-        batch = self._batch(crops)
-        (probs,) = self._session.run(None, {self._session.get_inputs()[0].name: batch})
-        return [self._decode(p) for p in probs]
+        # Similar widths share a batch so little time goes into reading padding.
+        order = sorted(
+            range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0])
+        )
+        out: dict[int, Reading] = {}
+        for start in range(0, len(order), BATCH):
+            chunk = order[start : start + BATCH]
+            batch = self._batch([crops[i] for i in chunk])
+            (probs,) = self._session.run(None, {self._session.get_inputs()[0].name: batch})
+            out.update({i: self._decode(p) for i, p in zip(chunk, probs, strict=True)})
+        return [out[i] for i in range(len(crops))]
 
     def _folding(self) -> tuple[list[str], npt.NDArray[np.float32] | None]:
         """Symbols we decode to (blank first) and the class->symbol summing matrix."""

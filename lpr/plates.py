@@ -13,7 +13,7 @@ fixes the kind of the position *and* the reader found the other reading plausibl
 
 The score of a match is the geometric mean of the chosen probabilities (so long and short plates
 compare fairly), times a prior that favours the strict national formats over the generic ones,
-times a penalty per character left over around the plate (a country strip, ``RUS``, a frame).
+times a price per character the format leaves out (a country strip, ``RUS``, a sticker).
 
 Cyrillic letters are mapped to the Latin letter of the *same shape* (В→B, Н→H, Р→P, С→C, У→Y,
 Х→X, І→I), never by sound; letters with no Latin twin (Ж, Ц, ...) make the read invalid.
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 Position = Mapping[str, float]
 
 CYRILLIC_SHAPES = str.maketrans(
-    "АВЕКМНОРСТУХІЈЅабекмнорстухіјѕ",
-    "ABEKMHOPCTYXIJSABEKMHOPCTYXIJS",
+    "АВЕКМНОРСТУХІЈЅЗабекмнорстухіјѕз",
+    "ABEKMHOPCTYXIJS3ABEKMHOPCTYXIJS3",
 )
 SEPARATORS = frozenset(" -.·:|_,/")
 DIGITS = frozenset(string.digits)
@@ -45,8 +45,13 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "8": "B", "5": "S", "6": "G", "4": "A
 TO_LETTER |= {"3": "E"}
 
 CONFUSION_PROBABILITY = 0.02  # what a table correction is worth when the reader never offered it
-LEFTOVER_PENALTY = 0.85  # per character outside the plate that a format leaves unused
+# Price of a character a format leaves out (a country strip, RUS, a sticker between groups):
+# from SKIP_PRICE_SURE for a character read with certainty to SKIP_PRICE_UNSURE for a guess.
+SKIP_PRICE_SURE = 0.5
+SKIP_PRICE_UNSURE = 0.9
+SHARED_PRIOR = 0.8
 GENERIC_PRIOR = 0.6  # a generic format accepts almost anything with a letter and a digit
+MIN_SCORE = 0.35  # below this a "plate" is mostly corrections and skipped characters
 
 CYRILLIC_PLATE_LETTERS = "ABEKMHOPCTYX"  # the twelve letters RU and UA plates share with Latin
 VN_LETTERS = "ABCDEFGHKLMNPRSTUVXYZ"
@@ -63,6 +68,7 @@ class PlateFormat:
     country: str
     pattern: str
     letters: str = string.ascii_uppercase
+    prior: float = 1.0
 
     @property
     def kinds(self) -> str:
@@ -98,6 +104,12 @@ FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
     PlateFormat("VN", "DDLL DDDDD", VN_LETTERS),
     PlateFormat("BR", "LLL DDDD"),
     PlateFormat("BR", "LLL D L DD"),
+    # European formats several countries share (FR/IT/SK/HR..., CZ, PL, ES); each also fits
+    # other plates by chance, so they rank just below the single-country formats.
+    PlateFormat("EU", "LL DDD LL", prior=SHARED_PRIOR),
+    PlateFormat("EU", "D L D DDDD", prior=SHARED_PRIOR),
+    PlateFormat("EU", "LL DDDDD", prior=SHARED_PRIOR),
+    PlateFormat("EU", "DDDD LLL", prior=SHARED_PRIOR),
     GenericFormat("EU", 4, 8),
     GenericFormat("US", 2, 8),
 )
@@ -121,7 +133,10 @@ def join_rows(rows: Iterable[Sequence[Position]]) -> list[Position]:
 
 
 def match(
-    positions: Sequence[Position], *, countries: Collection[str] | None = None
+    positions: Sequence[Position],
+    *,
+    countries: Collection[str] | None = None,
+    min_score: float = MIN_SCORE,
 ) -> PlateMatch | None:
     """The most probable plate among the formats of ``countries`` (all when None), or None."""
     if countries is not None:
@@ -141,7 +156,7 @@ def match(
         )
         if found is not None and (best is None or found.score > best.score):
             best = found
-    return best
+    return best if best is not None and best.score >= min_score else None
 
 
 def parse(text: str, *, countries: Collection[str] | None = None) -> PlateMatch:
@@ -181,28 +196,48 @@ def _best_of_kind(
     return "", 0.0, False
 
 
+_State = tuple[float, str, int]  # objective, plate so far, table fixes
+
+
 def _match_format(positions: Sequence[Mapping[str, float]], fmt: PlateFormat) -> PlateMatch | None:
+    """Align the format's kinds to the read, skipping stray characters at a price.
+
+    Dynamic programming over (characters consumed, kinds filled); the objective is the mean
+    log-probability of the chosen characters plus the log-price of every skipped one.
+    """
     kinds = fmt.kinds
-    leftover = len(positions) - len(kinds)
-    if leftover < 0:
+    n, m = len(positions), len(kinds)
+    if n < m:
         return None
-    best: PlateMatch | None = None
-    for start in range(leftover + 1):
-        chars: list[str] = []
-        log_p = 0.0
-        fixes = 0
-        for kind, position in zip(kinds, positions[start : start + len(kinds)], strict=True):
-            c, p, fixed = _best_of_kind(position, kind, fmt.letters)
-            if p <= 0.0:
-                break
-            chars.append(c)
-            log_p += _log(p)
-            fixes += fixed
-        else:
-            score = math.exp(log_p / len(kinds)) * LEFTOVER_PENALTY**leftover
-            if best is None or score > best.score:
-                best = PlateMatch("".join(chars), fmt.country, score, fixes)
-    return best
+    table: list[list[_State | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    table[0][0] = (0.0, "", 0)
+    for i in range(n + 1):
+        for j in range(m + 1):
+            state = table[i][j]
+            if state is None or i == n:
+                continue
+            score, plate, fixes = state
+            skipped = (score + math.log(_skip_price(positions[i])), plate, fixes)
+            _keep_best(table, i + 1, j, skipped)
+            if j < m:
+                c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters)
+                if p > 0.0:
+                    _keep_best(table, i + 1, j + 1, (score + _log(p) / m, plate + c, fixes + fixed))
+    final = table[n][m]
+    if final is None:
+        return None
+    return PlateMatch(final[1], fmt.country, math.exp(final[0]) * fmt.prior, final[2])
+
+
+def _keep_best(table: list[list[_State | None]], i: int, j: int, state: _State) -> None:
+    current = table[i][j]
+    if current is None or state[0] > current[0]:
+        table[i][j] = state
+
+
+def _skip_price(position: Mapping[str, float]) -> float:
+    """What leaving a character out of the plate costs: more when the reader was sure of it."""
+    return SKIP_PRICE_UNSURE - (SKIP_PRICE_UNSURE - SKIP_PRICE_SURE) * max(position.values())
 
 
 def _match_generic(

@@ -28,14 +28,18 @@ import numpy.typing as npt
 
 from lpr.colour import vehicle_colour
 from lpr.detect import Detector, PPOCRDetector, TextBox
-from lpr.ocr import PPOCRReader, Reader
-from lpr.plates import PlateMatch, join_rows, match
+from lpr.ocr import PPOCRReader, Reader, Reading
+from lpr.plates import PlateMatch, Position, join_rows, match
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
 ROW_ASPECT = (1.5, 14.0)  # width / height of one plate row with at least four characters
 PLATE_CROP_ASPECT = (1.8, 7.0)  # a whole picture this shape may be a plate crop
-MAX_LINE_BOXES = 3
+MAX_LINE_BOXES = 5
+# How each row is cut for reading: (margin around it, in text heights; horizontal stretch).
+# Plate fonts are narrow and the reader squeezes every line to 48 px high, so a stretched copy
+# keeps neighbouring characters apart ("25" no longer reads as "0").
+VIEWS = ((0.12, 1.0), (0.12, 1.8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,26 +114,33 @@ class Recognizer:
         """Plates in the image, best first, each with the vehicle's colour when visible."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected a BGR uint8 image, got {image.dtype} {image.shape}")
-        found = self._read_candidates(image, candidates(self.detector.detect(image)))
-        if not found and _is_plate_shaped(image):
+        cands = candidates(self.detector.detect(image))
+        if _is_plate_shaped(image):
             h, w = image.shape[:2]
             whole = TextBox(((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), 1.0)
-            found = self._read_candidates(image, [Candidate((Row((whole,)),))])
+            cands.append(Candidate((Row((whole,)),)))
+        found = self._read_candidates(image, cands)
         return [self._plate_read(image, f) for f in _best_apart(found)]
 
     def _read_candidates(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
-        # Each text box is read once; a candidate's rows are its boxes' readings side by side.
-        boxes = list(dict.fromkeys(b for c in cands for r in c.rows for b in r.boxes))
-        crops = [crop_box(image, b) for b in boxes]
-        readings = dict(zip(boxes, self.reader.read(crops), strict=True))
+        # Every row is read in each of VIEWS. A row of several boxes is also read box by box:
+        # that drops frame edges between them (a region's border read as 1) that a whole-row
+        # read keeps.
+        rows = [r for c in cands for r in c.rows]
+        rows = list(dict.fromkeys(rows + [Row((b,)) for r in rows for b in r.boxes]))
+        keys = [(r, v) for v in VIEWS for r in rows]
+        crops = [crop(image, r.corners, margin=m, stretch=x) for r, (m, x) in keys]
+        readings = dict(zip(keys, self.reader.read(crops), strict=True))
         found = []
         for cand in cands:
-            rows = [[readings[b] for b in r.boxes] for r in cand.rows]
-            positions = join_rows(p for row in rows for p in (r.positions for r in row))
-            plate = match(positions, countries=self.countries)
-            if plate is not None and plate.score >= self.min_score:
-                text = " / ".join(" ".join(r.text for r in row) for row in rows)
-                found.append(Found(cand, plate, text))
+            variants = [[readings[r, v] for r in cand.rows] for v in VIEWS]
+            split = [readings[Row((b,)), VIEWS[0]] for r in cand.rows for b in r.boxes]
+            if len(split) > len(cand.rows):
+                variants.append(split)
+            for positions, text in _agreeing(variants):
+                plate = match(positions, countries=self.countries, min_score=self.min_score)
+                if plate is not None:
+                    found.append(Found(cand, plate, text))
         return found
 
     def _plate_read(self, image: Image, found: Found) -> PlateRead:
@@ -145,6 +156,29 @@ class Recognizer:
             colour=colour.name if colour else None,
             colour_confidence=colour.confidence if colour else 0.0,
         )
+
+
+def _agreeing(variants: Sequence[Sequence[Reading]]) -> list[tuple[list[Position], str]]:
+    """Readings of one candidate as positions; those of equal length are averaged into one.
+
+    Two views that agree on the number of characters are two opinions on each character;
+    averaging keeps a confident misread in one view from outvoting both (O against 0).
+    """
+    by_length: dict[int, list[tuple[list[Position], str]]] = {}
+    for parts in variants:
+        positions = join_rows(p.positions for p in parts)
+        by_length.setdefault(len(positions), []).append(
+            (positions, " ".join(p.text for p in parts))
+        )
+    out = []
+    for group in by_length.values():
+        texts = [text for _, text in group]
+        averaged: list[Position] = [
+            {c: sum(p.get(c, 0.0) for p in column) / len(column) for c in set().union(*column)}
+            for column in zip(*(positions for positions, _ in group), strict=True)
+        ]
+        out.append((averaged, max(set(texts), key=texts.count)))
+    return out
 
 
 def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:
@@ -164,19 +198,25 @@ def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:
     return single + stacked
 
 
-def crop_box(image: Image, box: TextBox, margin: float = 0.12) -> Image:
-    """The text line cut along its rotated rectangle, with a margin, warped upright.
+def crop(
+    image: Image,
+    points: Sequence[tuple[float, float]],
+    *,
+    margin: float = 0.12,
+    stretch: float = 1.0,
+) -> Image:
+    """The text around ``points`` cut along their rotated rectangle, with a margin, upright.
 
     Plates tilt far less than 45 degrees, so the corner nearest the image origin is the
     plate's top-left whatever the rectangle's own angle convention.
     """
-    rect = cv2.minAreaRect(np.array(box.corners, dtype=np.float32))
+    rect = cv2.minAreaRect(np.array(points, dtype=np.float32))
     p0, p1, p2, p3 = _clockwise_from_top_left(np.asarray(cv2.boxPoints(rect), dtype=np.float32))
     w, h = float(np.linalg.norm(p1 - p0)), float(np.linalg.norm(p3 - p0))
     pad = margin * min(w, h)
     ux, uy = (p1 - p0) / max(w, 1e-6) * pad, (p3 - p0) / max(h, 1e-6) * pad
     src = np.array([p0 - ux - uy, p1 + ux - uy, p2 + ux + uy, p3 - ux + uy], dtype=np.float32)
-    out_w, out_h = max(8, round(w + 2 * pad)), max(8, round(h + 2 * pad))
+    out_w, out_h = max(8, round((w + 2 * pad) * stretch)), max(8, round(h + 2 * pad))
     dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(
@@ -205,8 +245,9 @@ def _same_line(left: TextBox, right: TextBox) -> bool:
 
 
 def _row_shaped(row: Row) -> bool:
-    box = row.bounds()
-    return ROW_ASPECT[0] <= box.w / box.h <= ROW_ASPECT[1]
+    # The rotated rectangle, not the upright bounds: a tilted plate has a squarish bounding box.
+    _, (w, h), _ = cv2.minAreaRect(np.array(row.corners, dtype=np.float32))
+    return ROW_ASPECT[0] <= max(w, h) / max(1.0, min(w, h)) <= ROW_ASPECT[1]
 
 
 def _stacked(top: BoundingBox, bottom: BoundingBox) -> bool:

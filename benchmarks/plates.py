@@ -1,0 +1,255 @@
+"""Plate-reading accuracy and speed on labelled photo sets, ours beside the PP-OCR baseline.
+
+    .venv/bin/python -m benchmarks.plates ../shared/data/plates/*
+
+Each DIR holds ``labels.csv`` (``image,plate,country,x,y,w,h,lines``; the box may be empty).
+Per set and pipeline: exact-plate accuracy of the best read, the same with O/0 and I/1 counted
+equal, plate-found rate (best read's box IoU >= 0.5 where a box is labelled, otherwise "some
+plate read"), colour coverage (share of found plates that got a colour), median and p95 ms per
+image and the peak resident memory of the process that ran it. Labels and reads are compared
+after ``lpr.plates.normalise`` (capitals, Cyrillic by shape, no spaces or dashes).
+
+The baseline is the same PP-OCR models run as plain PP-OCR does: detection on the whole image
+(shorter side raised to 736 px, rapidocr's default), every detected line read with the full
+dictionary, and the most plate-like text kept (the best ``lpr.plates.match`` of the plain text).
+
+``--reader NAME`` runs our pipeline with another registered reader (``ours``: the plate-only
+model of ``models/``); ``--split test`` keeps only each set's held-out test images
+(``models.split``), the ones no model was trained on. ``2-row exact`` is the exact share over
+the images labelled ``lines=2``.
+
+Each pipeline runs in its own child process, one after the other, so peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.common import print_table
+from lpr.types import BoundingBox, Image, PlateRead
+from models.split import split_of
+
+PIPELINES = ("ours", "baseline")
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    image: str
+    plate: str
+    country: str
+    box: BoundingBox | None
+    lines: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    label: Label
+    best: PlateRead | None
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    outcomes: tuple[Outcome, ...]
+    peak_mib: float
+
+
+class Baseline:
+    """Plain PP-OCR over the whole image, keeping the most plate-like line."""
+
+    def __init__(self, countries: Sequence[str] | None) -> None:
+        from lpr.detect import PPOCRDetConfig, PPOCRDetector
+        from lpr.ocr import PPOCRReader, PPOCRRecConfig
+
+        self.detector = PPOCRDetector(PPOCRDetConfig(limit_type="min", side_len=736))
+        self.reader = PPOCRReader(PPOCRRecConfig(alphabet="full"))
+        self.countries = countries
+
+    def read(self, image: Image) -> list[PlateRead]:
+        from lpr.plates import match, positions_of
+        from lpr.recognizer import crop
+
+        boxes = self.detector.detect(image)
+        readings = self.reader.read([crop(image, b.corners, margin=0.0) for b in boxes])
+        best: PlateRead | None = None
+        for box, reading in zip(boxes, readings, strict=True):
+            found = match(positions_of(reading.text), countries=self.countries)
+            if found is not None and (best is None or found.score > best.confidence):
+                best = PlateRead(
+                    found.plate, reading.text, found.country, found.score, box.bounds()
+                )
+        return [best] if best else []
+
+
+def load_labels(directory: Path) -> list[Label]:
+    path = directory / "labels.csv"
+    if not path.is_file():
+        raise SystemExit(f"{directory}: no labels.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        return [
+            Label(
+                row["image"],
+                row["plate"],
+                row["country"].upper(),
+                BoundingBox(int(row["x"]), int(row["y"]), int(row["w"]), int(row["h"]))
+                if row["w"]
+                else None,
+                int(row.get("lines") or 1),
+            )
+            for row in csv.DictReader(f)
+        ]
+
+
+def run_pipeline(
+    pipeline: str,
+    directory: Path,
+    labels: Sequence[Label],
+    countries: Sequence[str] | None,
+    reader_name: str = "ppocr",
+) -> Run:
+    """Runs in a child process: the pipeline over every labelled image of one set."""
+    from lpr.images import load_image
+    from lpr.recognizer import Recognizer
+
+    reader = (
+        Recognizer.from_names(reader=reader_name, countries=countries)
+        if pipeline == "ours"
+        else Baseline(countries)
+    )
+    reader.read(load_image(directory / labels[0].image))  # warm up sessions and caches
+    outcomes = []
+    for label in labels:
+        image = load_image(directory / label.image)
+        start = time.perf_counter()
+        plates = reader.read(image)
+        ms = (time.perf_counter() - start) * 1000
+        outcomes.append(Outcome(label, plates[0] if plates else None, ms))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Run(tuple(outcomes), peak_mib)
+
+
+def loose(plate: str) -> str:
+    return plate.replace("O", "0").replace("I", "1")
+
+
+def summarise(run: Run) -> dict[str, float | str]:
+    from lpr.plates import normalise
+
+    n = len(run.outcomes)
+    exact = sum(
+        o.best is not None and o.best.plate == normalise(o.label.plate) for o in run.outcomes
+    )
+    near = sum(
+        o.best is not None and loose(o.best.plate) == loose(normalise(o.label.plate))
+        for o in run.outcomes
+    )
+    two_row = [o for o in run.outcomes if o.label.lines == 2]
+    two_row_exact = sum(
+        o.best is not None and o.best.plate == normalise(o.label.plate) for o in two_row
+    )
+    found = [o for o in run.outcomes if _found(o)]
+    coloured = sum(o.best is not None and o.best.colour is not None for o in found)
+    ms = sorted(o.ms for o in run.outcomes)
+    return {
+        "images": n,
+        "exact": exact / n,
+        "O0/I1 equal": near / n,
+        "2-row exact": two_row_exact / len(two_row) if two_row else "-",
+        "found": len(found) / n,
+        "colour": coloured / len(found) if found else 0.0,
+        "median ms": statistics.median(ms),
+        "p95 ms": ms[min(n - 1, round(0.95 * (n - 1)))],
+        "peak MiB": run.peak_mib,
+    }
+
+
+def _found(o: Outcome) -> bool:
+    if o.best is None:
+        return False
+    return o.label.box is None or o.best.box.iou(o.label.box) >= 0.5
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("dirs", nargs="+", type=Path, help="set folders with labels.csv")
+    parser.add_argument("--limit", type=int, default=0, help="first N images of each set")
+    parser.add_argument(
+        "--region",
+        action="store_true",
+        help="configure both pipelines for the set's country (a deployment knows its region)",
+    )
+    parser.add_argument("--misses", action="store_true", help="list our wrong reads")
+    parser.add_argument("--reader", default="ppocr", help="our pipeline's reader (lpr.ocr.readers)")
+    parser.add_argument(
+        "--split",
+        choices=("all", "test"),
+        default="all",
+        help="test: only each set's held-out images (models.split), the ones no model trained on",
+    )
+    args = parser.parse_args(argv)
+
+    columns = [
+        "images",
+        "exact",
+        "2-row exact",
+        "O0/I1 equal",
+        "found",
+        "colour",
+        "median ms",
+        "p95 ms",
+    ]
+    rows: list[list[object]] = []
+    context = multiprocessing.get_context("spawn")
+    for directory in args.dirs:
+        labels = [
+            lab
+            for lab in load_labels(directory)
+            if args.split == "all" or split_of(lab.image) == "test"
+        ][: args.limit or None]
+        countries = sorted({lab.country for lab in labels}) if args.region else None
+        results = {}
+        for pipeline in PIPELINES:
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                run = pool.submit(
+                    run_pipeline, pipeline, directory, labels, countries, args.reader
+                ).result()
+            results[pipeline] = summarise(run)
+            rows.append([directory.name, pipeline, *(results[pipeline][c] for c in columns)])
+            rows[-1].append(results[pipeline]["peak MiB"])
+            if args.misses and pipeline == "ours":
+                _print_misses(run)
+        ratio = [_ratio(results["ours"][c], results["baseline"][c]) for c in [*columns, "peak MiB"]]
+        rows.append([directory.name, "ours / baseline", *ratio])
+    print_table(["set", "pipeline", *columns, "peak MiB"], rows)
+
+
+def _ratio(ours: float | str, base: float | str) -> str:
+    if not isinstance(ours, float) or not isinstance(base, float):
+        return ""
+    return f"{ours / base:.2f}x" if base else "inf"
+
+
+def _print_misses(run: Run) -> None:
+    from lpr.plates import normalise
+
+    for o in run.outcomes:
+        got = o.best.plate if o.best else "-"
+        if got != normalise(o.label.plate):
+            text = o.best.text if o.best else ""
+            print(
+                f"  miss {o.label.image}: want {o.label.plate} got {got} ({text})", file=sys.stderr
+            )
+
+
+if __name__ == "__main__":
+    main()

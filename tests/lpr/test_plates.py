@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import pytest
+
+from lpr.plates import (
+    COUNTRIES,
+    PlateError,
+    join_rows,
+    match,
+    normalise,
+    parse,
+    positions_of,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "plate", "country"),
+    [
+        ("AT 6883 CM", "AT6883CM", "UA"),
+        ("10922 BX", "10922BX", "UA"),
+        ("A123BC77", "A123BC77", "RU"),
+        ("T786YT777", "T786YT777", "RU"),
+        ("51F-123.45", "51F12345", "VN"),
+        ("30A-1234", "30A1234", "VN"),
+        ("29-B1 234.56", "29B123456", "VN"),
+        ("AYO-9034", "AYO9034", "BR"),
+        ("BRA2E19", "BRA2E19", "BR"),
+        ("RK-755AJ", "RK755AJ", "EU"),
+        ("M5 XSX", "M5XSX", "EU"),
+    ],
+)
+def test_each_country_format_is_recognised(text: str, plate: str, country: str) -> None:
+    found = parse(text)
+    assert (found.plate, found.country) == (plate, country)
+    assert found.corrections == 0
+
+
+def test_cyrillic_letters_become_latin_by_shape() -> None:
+    # В Н Р С У Х look like B H P C Y X; by sound they would be V N R S U KH.
+    assert normalise("А 123 ВН 77") == "A123BH77"
+    assert parse("Р777РР59").plate == "P777PP59"
+    assert parse("ВХ0578СЕ").plate == "BX0578CE"
+    assert parse("у420ах78").plate == "Y420AX78"
+    assert parse("AT688ЗCM").plate == "AT6883CM"  # Ze is drawn like a three
+
+
+def test_letter_without_a_latin_twin_is_no_plate() -> None:
+    with pytest.raises(PlateError, match="matches no plate format"):
+        parse("ЖЦ1234ЖЦ", countries=["UA"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12:45:33",
+        "2024-05-01 12:45:33",
+        "TAXI",
+        "STOP",
+        "BMW",
+        "AUTOHAUS SCHMIDT 0221-123456",
+        "",
+        "-.-",
+    ],
+)
+def test_text_that_is_not_a_plate_is_rejected(text: str) -> None:
+    assert match(positions_of(text)) is None
+
+
+def test_two_rows_join_top_first() -> None:
+    top, bottom = positions_of("29-B1"), positions_of("234.56")
+    found = match(join_rows([top, bottom]), countries=["VN"])
+    assert found is not None
+    assert found.plate == "29B123456"
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "plate"),
+    [
+        ("0KL0817", "BR", "OKL0817"),  # O/0 where Brazil has letters
+        ("A1Z3BC77", "RU", "A123BC77"),  # Z/2 in the digits
+        ("8X0578CE", "UA", "BX0578CE"),  # B/8 in the series
+        ("AA7S64MX", "UA", "AA7564MX"),  # S/5 in the number
+        ("AI1382H8", "UA", "AI1382HB"),
+    ],
+)
+def test_confusions_are_fixed_where_the_format_fixes_the_kind(
+    text: str, country: str, plate: str
+) -> None:
+    found = parse(text, countries=[country])
+    assert found.plate == plate
+    assert found.corrections >= 1
+
+
+def test_reader_alternatives_decide_a_confusion() -> None:
+    # The reader saw 0 but found O nearly as likely: the Brazilian format takes the O.
+    read = [{"0": 0.6, "O": 0.35}, *positions_of("KL0817")]
+    found = match(read)
+    assert found is not None
+    assert (found.plate, found.country, found.corrections) == ("OKL0817", "BR", 0)
+
+
+def test_a_sure_generic_plate_is_not_bent_into_a_national_format() -> None:
+    # Read with certainty, AB12C34 fits the generic European format as it is; bending 1 into I
+    # for Brazil's LLLDLDD would invent a plate.
+    assert parse("AB12C34").plate == "AB12C34"
+
+
+def test_stray_characters_around_a_plate_are_left_out() -> None:
+    strip = [{"U": 0.4, "V": 0.3}, {"A": 0.5}, *positions_of("AT6883CM")]
+    found = match(strip, countries=["UA"])
+    assert found is not None
+    assert found.plate == "AT6883CM"
+    sticker = [*positions_of("1Z7"), {"8": 0.3, "B": 0.2}, *positions_of("5233")]
+    found = match(sticker, countries=["EU"])
+    assert found is not None
+    assert found.plate == "1Z75233"
+
+
+def test_a_confident_read_in_a_format_scores_higher_than_a_doubtful_one() -> None:
+    sure = match(positions_of("AT6883CM"))
+    doubtful = match([{"A": 0.5, "4": 0.4}, *positions_of("T6883CM")])
+    assert sure is not None
+    assert doubtful is not None
+    assert sure.score > doubtful.score
+
+
+def test_a_region_restricts_the_formats() -> None:
+    assert parse("AB1234CE", countries=["ua"]).country == "UA"
+    assert match(positions_of("AYO9034"), countries=["RU"]) is None
+
+
+def test_unknown_country_is_a_clear_error() -> None:
+    with pytest.raises(PlateError, match="no plate format for \\['XX'\\]"):
+        match(positions_of("AB1234CD"), countries=["XX"])
+
+
+def test_every_country_has_a_format() -> None:
+    assert set(COUNTRIES) == {"UA", "RU", "VN", "BR", "EU", "US"}
