@@ -87,6 +87,9 @@ ALLOWED: dict[str, frozenset[Role] | None] = {
     "GET /dashboard/{asset:path}": PUBLIC,
 }
 
+# Routes into past sightings: search, routes, co-travel, stakeouts, their exports.
+HISTORY_ROUTES = {"search", "trace", "cotravel", "stakeout", "exports"}
+
 Request = Callable[[World], dict[str, Any]]
 DAY = {"start": "2026-11-20T00:00:00Z", "end": "2026-11-21T00:00:00Z"}
 
@@ -224,3 +227,17 @@ def test_route_admits_exactly_its_roles(
         assert status not in (401, 403), f"{route} without credentials: {status} {body}"
     else:
         assert status == 401, f"{route} without credentials: {status} {body}"
+
+
+def test_dispatchers_cannot_search_history() -> None:
+    # The matrix above proves each row; these rows are the promise.
+    history = [r for r in ALLOWED if r.split()[1].split("/")[1] in HISTORY_ROUTES]
+    assert history, "the history routes are gone from the table"
+    for route in history:
+        assert D not in (ALLOWED[route] or frozenset(Role)), route
+
+
+def test_auditors_reach_nothing_but_the_audit_log() -> None:
+    for route, roles in ALLOWED.items():
+        if roles is not None and U in roles:
+            assert route.split()[1].startswith("/audit") or route == "GET /auth/me", route
