@@ -12,10 +12,12 @@ A dispatcher sees the alerts of the cameras their agency may use, nothing else.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
+import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Query, Request
 from fastapi import status as http
@@ -41,6 +43,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 Dispatchers = Annotated[Principal, Depends(RequireRoles(Role.ADMIN, Role.DISPATCHER))]
 HEARTBEAT_S = 15.0
+log = logging.getLogger(__name__)
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
@@ -148,7 +151,8 @@ async def alerts_stream(
 async def _events(
     redis_url: str, after: str | None, cameras: frozenset[int] | None
 ) -> AsyncIterator[bytes]:
-    client = aioredis.Redis.from_url(redis_url)
+    # The blocking read waits up to HEARTBEAT_S; the socket must wait longer than that.
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=HEARTBEAT_S + 10)
     try:
         start = after or await latest_id(client)
         # Tell EventSource to come back quickly after a drop.
@@ -158,6 +162,9 @@ async def _events(
                 yield b": heartbeat\n\n"
             elif cameras is None or json.loads(event.data)["camera"]["id"] in cameras:
                 yield f"id: {event.id}\nevent: {event.event}\ndata: {event.data}\n\n".encode()
+    except redis.RedisError as exc:
+        # End the stream cleanly; the client reconnects with Last-Event-ID and misses nothing.
+        log.warning("alerts stream: %s; closing so the client reconnects", exc)
     finally:
         await client.aclose()
 
