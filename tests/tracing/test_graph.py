@@ -138,13 +138,17 @@ def test_monaco_graph_is_sound(monaco: nx.MultiDiGraph) -> None:
         assert data["geometry"][-1] == (monaco.nodes[v]["x"], monaco.nodes[v]["y"])
 
 
-def test_second_load_comes_from_the_cache(monaco_pbf: Path, tmp_path: Path) -> None:
-    first = load_graph(monaco_pbf, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("graph-*.pickle"))) == 1
+def test_second_load_comes_from_the_cache(
+    monaco_pbf: Path, graph_cache: Path, monaco: nx.MultiDiGraph
+) -> None:
+    (cached,) = graph_cache.glob("graph-*.pickle")
+    written = cached.stat().st_mtime_ns
     began = time.perf_counter()
-    second = load_graph(monaco_pbf, cache_dir=tmp_path)
+    again = load_graph(monaco_pbf, cache_dir=graph_cache)
     assert time.perf_counter() - began < 1.0
-    assert nx.utils.graphs_equal(first, second)
+    assert again is not monaco and nx.utils.graphs_equal(again, monaco)
+    assert list(graph_cache.glob("graph-*.pickle")) == [cached]
+    assert cached.stat().st_mtime_ns == written  # read, not rebuilt
 
 
 def test_missing_and_broken_files_raise_graph_error(tmp_path: Path) -> None:
