@@ -243,7 +243,6 @@ def cameras_at(
     city: str,
     strategy: Strategy = "intersections",
     limit: int | None = None,
-    first_number: int = 1,
 ) -> list[PlannedCamera]:
     """One camera per approach of each intersection, in order, up to ``limit`` cameras."""
     planned: list[PlannedCamera] = []
@@ -253,7 +252,7 @@ def cameras_at(
         for u in approaches(graph, node, strategy=strategy):
             if limit is not None and len(planned) >= limit:
                 return planned
-            number = first_number + len(planned)
+            number = len(planned) + 1
             if number > 9999:
                 raise CameraError("camera numbers run out at 9999 per city")
             heading = round(approach_bearing(graph, u, node), 1) % 360.0
