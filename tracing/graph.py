@@ -109,7 +109,7 @@ def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return math.degrees(math.atan2(x, y)) % 360.0
 
 
-def _oneway(tags: Any, highway: str) -> int:
+def oneway_direction(tags: Any, highway: str) -> int:
     """1 forward only, -1 backward only, 0 both ways."""
     value = (tags.get("oneway") or "").lower()
     if value in ("yes", "true", "1"):
@@ -156,7 +156,7 @@ def _read_ways(path: Path, classes: frozenset[str]) -> nx.MultiDiGraph:
                 continue
             refs.append(node.ref)
             points.append((node.lon, node.lat))
-        direction = _oneway(way.tags, highway)
+        direction = oneway_direction(way.tags, highway)
         speed = parse_maxspeed(way.tags.get("maxspeed"), highway)
         attrs = {"highway": highway, "name": way.tags.get("name", ""), "speed_kph": speed}
         for ref, (lon, lat) in zip(refs, points, strict=True):

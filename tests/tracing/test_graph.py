@@ -16,6 +16,7 @@ from tracing.graph import (
     build_graph,
     haversine_m,
     load_graph,
+    oneway_direction,
     parse_maxspeed,
     path_geometry,
     routing_index,
@@ -181,3 +182,22 @@ def test_routing_index_matches_the_graph(monaco: nx.MultiDiGraph) -> None:
     cost = index.forward[index.position[u], index.position[v]]
     assert math.isclose(cost, best_edge(monaco, u, v)["travel_time"])
     assert index.forward.nnz == len({(a, b) for a, b in monaco.edges()})
+
+
+@pytest.mark.parametrize(
+    ("tags", "highway", "expected"),
+    [
+        ({"oneway": "yes"}, "primary", 1),
+        ({"oneway": "true"}, "primary", 1),
+        ({"oneway": "1"}, "residential", 1),
+        ({"oneway": "-1"}, "residential", -1),
+        ({"oneway": "no"}, "motorway", 0),
+        ({}, "motorway", 1),
+        ({}, "motorway_link", 1),
+        ({"junction": "roundabout"}, "tertiary", 1),
+        ({}, "tertiary", 0),
+        ({"oneway": "reversible"}, "primary", 0),
+    ],
+)
+def test_one_way_rules(tags: dict[str, str], highway: str, expected: int) -> None:
+    assert oneway_direction(tags, highway) == expected
