@@ -40,19 +40,33 @@ export function initAlerts({ map, cameras }) {
   let lastEventId = null;
 
   async function act(alert, action, body = {}) {
-    const updated = await attempt(() => sendJSON("POST", `/alerts/${alert.id}/${action}`, body));
+    const updated = await attempt(() =>
+      sendJSON("POST", `/alerts/${alert.id}/${action}`, body),
+    );
     if (updated) show(updated, { fresh: false });
   }
 
   // Assigning and closing need a word from the dispatcher: asked for inside the card.
   const QUESTIONS = {
-    assign: { field: "assignee", placeholder: "unit or officer", button: "Assign" },
-    close: { field: "outcome", placeholder: "what happened", button: "Close alert" },
+    assign: {
+      field: "assignee",
+      placeholder: "unit or officer",
+      button: "Assign",
+    },
+    close: {
+      field: "outcome",
+      placeholder: "what happened",
+      button: "Close alert",
+    },
   };
 
   function ask(node, alert, action) {
     const question = QUESTIONS[action];
-    const input = el("input", { placeholder: question.placeholder, required: true, maxLength: 100 });
+    const input = el("input", {
+      placeholder: question.placeholder,
+      required: true,
+      maxLength: 100,
+    });
     input.name = question.field;
     const form = el("form", { className: "ask" }, [
       input,
@@ -82,7 +96,11 @@ export function initAlerts({ map, cameras }) {
       assign: alert.status !== "closed",
       close: alert.status !== "closed",
     };
-    for (const [action, label] of [["acknowledge", "Acknowledge"], ["assign", "Assign"], ["close", "Close"]]) {
+    for (const [action, label] of [
+      ["acknowledge", "Acknowledge"],
+      ["assign", "Assign"],
+      ["close", "Close"],
+    ]) {
       if (!allowed[action]) continue;
       const button = el("button", { type: "button", textContent: label });
       button.dataset.action = action;
@@ -95,16 +113,30 @@ export function initAlerts({ map, cameras }) {
     }
     const fuzzy = alert.fuzzy ? ` · fuzzy (distance ${alert.distance})` : "";
     const who = alert.assignee ? ` · ${alert.assignee}` : "";
-    const node = el("li", { className: `alert ${high ? "high" : ""} ${alert.status}` }, [
-      el("header", {}, [
-        el("span", { className: "plate" }, alert.plate_raw || alert.plate),
-        el("span", { className: "meta" }, `P${alert.entry.priority} · ${alert.status}${who}`),
-      ]),
-      el("div", {}, alert.entry.reason),
-      el("div", { className: "meta" }, `${alert.camera.code} ${alert.camera.name} · ${formatTime(alert.observed_at)}${fuzzy}`),
-      alert.outcome ? el("div", { className: "meta" }, `outcome: ${alert.outcome}`) : null,
-      actions,
-    ]);
+    const node = el(
+      "li",
+      { className: `alert ${high ? "high" : ""} ${alert.status}` },
+      [
+        el("header", {}, [
+          el("span", { className: "plate" }, alert.plate_raw || alert.plate),
+          el(
+            "span",
+            { className: "meta" },
+            `P${alert.entry.priority} · ${alert.status}${who}`,
+          ),
+        ]),
+        el("div", {}, alert.entry.reason),
+        el(
+          "div",
+          { className: "meta" },
+          `${alert.camera.code} ${alert.camera.name} · ${formatTime(alert.observed_at)}${fuzzy}`,
+        ),
+        alert.outcome
+          ? el("div", { className: "meta" }, `outcome: ${alert.outcome}`)
+          : null,
+        actions,
+      ],
+    );
     node.dataset.alert = alert.id;
     node.addEventListener("click", () => flyTo(alert));
     return node;
@@ -119,11 +151,17 @@ export function initAlerts({ map, cameras }) {
     if (fresh) {
       node.classList.add("fresh");
       L.circleMarker([alert.camera.lat, alert.camera.lon], {
-        radius: 14, color: "#d93025", weight: 3, fill: false,
+        radius: 14,
+        color: "#d93025",
+        weight: 3,
+        fill: false,
       }).addTo(pins);
       if (alert.entry.priority <= HIGH_PRIORITY) {
         flash();
-        attempt(async () => beep(), () => {}); // a browser may refuse sound before a click
+        attempt(
+          async () => beep(),
+          () => {},
+        ); // a browser may refuse sound before a click
         flyTo(alert);
       }
       toast(`Alert: ${alert.plate} at ${alert.camera.code}`);
@@ -162,8 +200,10 @@ export function initAlerts({ map, cameras }) {
 
   async function start() {
     // Newest first from the server; prepending oldest first keeps the newest on top.
-    const recent = (await attempt(() => getJSON("/alerts", { limit: 100 }))) || [];
-    for (const alert of recent.filter((a) => a.status !== "closed").reverse()) show(alert, { fresh: false });
+    const recent =
+      (await attempt(() => getJSON("/alerts", { limit: 100 }))) || [];
+    for (const alert of recent.filter((a) => a.status !== "closed").reverse())
+      show(alert, { fresh: false });
     follow();
   }
 

@@ -9,7 +9,12 @@ import { initSearch } from "./search.js";
 import { $, attempt, el, formatTime } from "./ui.js";
 
 const BROKEN_LISTED = 100;
-const PANELS = { search: initSearch, route: initPlayback, alerts: initAlerts, operations: initOperations };
+const PANELS = {
+  search: initSearch,
+  route: initPlayback,
+  alerts: initAlerts,
+  operations: initOperations,
+};
 
 const map = createMap($("#map"));
 const cameras = new CameraLayer(map);
@@ -49,17 +54,22 @@ $("#logout").addEventListener("click", () => {
 });
 
 function buildTabs(role) {
-  const sections = [...document.querySelectorAll("#panel section[data-roles]")].filter((s) =>
-    s.dataset.roles.split(" ").includes(role),
-  );
+  const sections = [
+    ...document.querySelectorAll("#panel section[data-roles]"),
+  ].filter((s) => s.dataset.roles.split(" ").includes(role));
   const tabs = $("#tabs");
   const select = (name) => {
-    for (const s of document.querySelectorAll("#panel section")) s.hidden = s.dataset.panel !== name;
-    for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    for (const s of document.querySelectorAll("#panel section"))
+      s.hidden = s.dataset.panel !== name;
+    for (const b of tabs.children)
+      b.setAttribute("aria-selected", String(b.dataset.tab === name));
     map.invalidateSize();
   };
   for (const section of sections) {
-    const button = el("button", { type: "button", textContent: section.dataset.title });
+    const button = el("button", {
+      type: "button",
+      textContent: section.dataset.title,
+    });
     button.dataset.tab = section.dataset.panel;
     button.setAttribute("role", "tab");
     button.addEventListener("click", () => select(section.dataset.panel));
@@ -72,7 +82,10 @@ function buildTabs(role) {
 function renderCameraPanel() {
   $("#camera-counts").replaceChildren(
     ...Object.entries(cameras.counts()).map(([status, count]) =>
-      el("li", {}, [el("span", { className: `dot ${status}` }), `${status} ${count}`]),
+      el("li", {}, [
+        el("span", { className: `dot ${status}` }),
+        `${status} ${count}`,
+      ]),
     ),
   );
   const broken = cameras.broken();
@@ -80,11 +93,14 @@ function renderCameraPanel() {
   // Longest broken first; a city-wide list of hundreds is narrowed by district instead.
   const more = broken.length - BROKEN_LISTED;
   $("#broken-more").hidden = more <= 0;
-  $("#broken-more").textContent = `and ${more} more: choose a district to see them`;
+  $("#broken-more").textContent =
+    `and ${more} more: choose a district to see them`;
   $("#broken-list").replaceChildren(
     ...broken.slice(0, BROKEN_LISTED).map((camera) => {
       const p = camera.properties;
-      const seen = p.last_frame_at ? `last frame ${formatTime(p.last_frame_at)}` : "never seen";
+      const seen = p.last_frame_at
+        ? `last frame ${formatTime(p.last_frame_at)}`
+        : "never seen";
       const item = el("li", {}, [
         el("span", { className: `dot ${p.status}` }),
         el("b", {}, p.code),
@@ -102,7 +118,9 @@ function fillDistricts() {
   const select = $("#district");
   select.replaceChildren(
     el("option", { value: "", textContent: "All districts" }),
-    ...cameras.districts().map((d) => el("option", { value: d, textContent: d })),
+    ...cameras
+      .districts()
+      .map((d) => el("option", { value: d, textContent: d })),
   );
   select.value = cameras.district;
   renderCameraPanel();
@@ -134,12 +152,15 @@ async function start() {
       attempt(() => cameras.load()),
     ]);
     const bounds = cameras.bounds();
-    if (!roads && bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
+    if (!roads && bounds)
+      map.fitBounds(bounds, { padding: [10, 10], animate: false });
     fillDistricts();
   }
   for (const name of tabs.names) PANELS[name]?.(context);
   // Usable once the browser has painted it: canvases redraw on the next animation frame.
-  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  await new Promise((resolve) =>
+    requestAnimationFrame(() => requestAnimationFrame(resolve)),
+  );
   // The browser test and benchmarks/dashboard.py read this mark.
   performance.mark("platetrace:interactive");
   document.body.dataset.ready = "true";

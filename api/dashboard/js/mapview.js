@@ -10,7 +10,12 @@ import { el, formatTime } from "./ui.js";
 
 export const STATUSES = ["online", "stale", "offline", "disabled"];
 export const BROKEN = new Set(["stale", "offline"]);
-const COLOURS = { online: "#1a9e4b", stale: "#e3a008", offline: "#d93025", disabled: "#8a94a3" };
+const COLOURS = {
+  online: "#1a9e4b",
+  stale: "#e3a008",
+  offline: "#d93025",
+  disabled: "#8a94a3",
+};
 const CREDIT = "Map data © OpenStreetMap contributors (ODbL)";
 // The canvas paints in order: broken cameras last, so they show where cameras share a spot.
 const PAINT_ORDER = { online: 0, disabled: 1, stale: 2, offline: 3 };
@@ -26,7 +31,12 @@ const ROAD_STYLE = {
 };
 
 export function createMap(element) {
-  const map = L.map(element, { preferCanvas: true, minZoom: 9, maxZoom: 19, zoomSnap: 0.5 });
+  const map = L.map(element, {
+    preferCanvas: true,
+    minZoom: 9,
+    maxZoom: 19,
+    zoomSnap: 0.5,
+  });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(CREDIT);
   map.createPane("roads").style.zIndex = 250;
@@ -39,7 +49,10 @@ export function createMap(element) {
 // every move and scaled like Leaflet's own layers during the zoom animation.
 const CanvasLayer = L.Layer.extend({
   onAdd(map) {
-    this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated canvas-layer");
+    this.canvas = L.DomUtil.create(
+      "canvas",
+      "leaflet-zoom-animated canvas-layer",
+    );
     map.getPane(this.options.pane).append(this.canvas);
     map.on("moveend zoomend resize", this.redraw, this);
     map.on("zoomanim", this.animateZoom, this);
@@ -55,7 +68,11 @@ const CanvasLayer = L.Layer.extend({
   animateZoom(event) {
     const scale = this._map.getZoomScale(event.zoom);
     // Leaflet 1.9's own overlays move this way; the library is vendored at that version.
-    const offset = this._map._latLngBoundsToNewLayerBounds(this.bounds, event.zoom, event.center).min;
+    const offset = this._map._latLngBoundsToNewLayerBounds(
+      this.bounds,
+      event.zoom,
+      event.center,
+    ).min;
     L.DomUtil.setTransform(this.canvas, offset, scale);
   },
 
@@ -73,8 +90,14 @@ const CanvasLayer = L.Layer.extend({
       map.layerPointToLatLng(topLeft),
       map.layerPointToLatLng(topLeft.add([width, height])),
     );
-    Object.assign(this.canvas, { width: width * ratio, height: height * ratio });
-    Object.assign(this.canvas.style, { width: `${width}px`, height: `${height}px` });
+    Object.assign(this.canvas, {
+      width: width * ratio,
+      height: height * ratio,
+    });
+    Object.assign(this.canvas.style, {
+      width: `${width}px`,
+      height: `${height}px`,
+    });
     const ctx = this.canvas.getContext("2d");
     ctx.scale(ratio, ratio);
     // World pixels at zoom 0 → canvas pixels: multiply by `scale`, then subtract `origin`.
@@ -87,7 +110,9 @@ const CanvasLayer = L.Layer.extend({
 // Web Mercator (Leaflet's default CRS, EPSG:3857) to world pixels at zoom 0, written out so
 // that projecting 10^5 road points allocates nothing.
 function project(lon, lat) {
-  const sin = Math.sin((Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI) / 180);
+  const sin = Math.sin(
+    (Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI) / 180,
+  );
   return {
     x: 256 * (0.5 + lon / 360),
     y: 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)),
@@ -103,16 +128,29 @@ const RoadLayer = CanvasLayer.extend({
     this.classes = geojson.features.map((feature) => {
       const lines = feature.geometry.coordinates.map((coordinates) => {
         const points = new Float64Array(coordinates.length * 2);
-        let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+        let [minX, minY, maxX, maxY] = [
+          Infinity,
+          Infinity,
+          -Infinity,
+          -Infinity,
+        ];
         coordinates.forEach(([lon, lat], i) => {
           const { x, y } = project(lon, lat);
           points[2 * i] = x;
           points[2 * i + 1] = y;
-          [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
+          [minX, minY, maxX, maxY] = [
+            Math.min(minX, x),
+            Math.min(minY, y),
+            Math.max(maxX, x),
+            Math.max(maxY, y),
+          ];
         });
         return { points, box: [minX, minY, maxX, maxY] };
       });
-      return { style: ROAD_STYLE[feature.properties.rank] || ROAD_STYLE[1], lines };
+      return {
+        style: ROAD_STYLE[feature.properties.rank] || ROAD_STYLE[1],
+        lines,
+      };
     });
   },
 
@@ -122,11 +160,16 @@ const RoadLayer = CanvasLayer.extend({
     for (const { style, lines } of this.classes) {
       ctx.beginPath();
       for (const { points, box } of lines) {
-        if (box[2] * scale - origin.x < 0 || box[0] * scale - origin.x > width) continue;
-        if (box[3] * scale - origin.y < 0 || box[1] * scale - origin.y > height) continue;
+        if (box[2] * scale - origin.x < 0 || box[0] * scale - origin.x > width)
+          continue;
+        if (box[3] * scale - origin.y < 0 || box[1] * scale - origin.y > height)
+          continue;
         ctx.moveTo(points[0] * scale - origin.x, points[1] * scale - origin.y);
         for (let i = 2; i < points.length; i += 2) {
-          ctx.lineTo(points[i] * scale - origin.x, points[i + 1] * scale - origin.y);
+          ctx.lineTo(
+            points[i] * scale - origin.x,
+            points[i + 1] * scale - origin.y,
+          );
         }
       }
       ctx.strokeStyle = style.color;
@@ -140,7 +183,13 @@ const RoadLayer = CanvasLayer.extend({
 export async function loadRoads(map) {
   const data = await getJSON("/map/roads");
   const [west, south, east, north] = data.bbox;
-  map.fitBounds([[south, west], [north, east]], { padding: [10, 10], animate: false });
+  map.fitBounds(
+    [
+      [south, west],
+      [north, east],
+    ],
+    { padding: [10, 10], animate: false },
+  );
   return new RoadLayer(data).addTo(map);
 }
 
@@ -150,7 +199,11 @@ function popupOf(camera) {
     el("div", { className: "popup-title" }, p.code),
     el("div", {}, p.name),
     el("div", {}, [el("span", { className: `dot ${p.status}` }), p.status]),
-    el("small", {}, `last frame: ${p.last_frame_at ? formatTime(p.last_frame_at) : "never"}`),
+    el(
+      "small",
+      {},
+      `last frame: ${p.last_frame_at ? formatTime(p.last_frame_at) : "never"}`,
+    ),
   ]);
 }
 
@@ -190,12 +243,20 @@ const DotLayer = CanvasLayer.extend({
     ctx.lineWidth = 1;
     ctx.strokeStyle = "#ffffff";
     // Where each painted dot is on screen, for clicks; the view starts `pad` inside the canvas.
-    const shift = this._map.containerPointToLayerPoint([0, 0]).subtract(L.DomUtil.getPosition(this.canvas));
+    const shift = this._map
+      .containerPointToLayerPoint([0, 0])
+      .subtract(L.DomUtil.getPosition(this.canvas));
     this.painted = [];
     for (const dot of this.dots) {
       const x = dot.x * scale - origin.x;
       const y = dot.y * scale - origin.y;
-      if (x < -radius || y < -radius || x > width + radius || y > height + radius) continue;
+      if (
+        x < -radius ||
+        y < -radius ||
+        x > width + radius ||
+        y > height + radius
+      )
+        continue;
       ctx.beginPath();
       ctx.arc(x, y, radius, 0, 2 * Math.PI);
       ctx.fillStyle = dot.colour;
@@ -222,7 +283,9 @@ const DotLayer = CanvasLayer.extend({
 
   hover(event) {
     if (!this.interactive) return;
-    this._map.getContainer().style.cursor = this.at(event.containerPoint) ? "pointer" : "";
+    this._map.getContainer().style.cursor = this.at(event.containerPoint)
+      ? "pointer"
+      : "";
   },
 });
 
@@ -236,14 +299,19 @@ export class CameraLayer {
 
   async load() {
     const data = await getJSON("/map/cameras");
-    data.features.sort((a, b) => PAINT_ORDER[a.properties.status] - PAINT_ORDER[b.properties.status]);
+    data.features.sort(
+      (a, b) =>
+        PAINT_ORDER[a.properties.status] - PAINT_ORDER[b.properties.status],
+    );
     this.cameras = new Map(data.features.map((f) => [f.id, f]));
     this.filter(this.district);
     return data.features;
   }
 
   districts() {
-    return [...new Set([...this.cameras.values()].map((c) => c.properties.district))].sort();
+    return [
+      ...new Set([...this.cameras.values()].map((c) => c.properties.district)),
+    ].sort();
   }
 
   visible() {
@@ -272,11 +340,18 @@ export class CameraLayer {
   broken() {
     return this.visible()
       .filter((c) => BROKEN.has(c.properties.status))
-      .sort((a, b) => (a.properties.last_frame_at || "").localeCompare(b.properties.last_frame_at || ""));
+      .sort((a, b) =>
+        (a.properties.last_frame_at || "").localeCompare(
+          b.properties.last_frame_at || "",
+        ),
+      );
   }
 
   bounds() {
-    const points = this.visible().map((c) => [c.geometry.coordinates[1], c.geometry.coordinates[0]]);
+    const points = this.visible().map((c) => [
+      c.geometry.coordinates[1],
+      c.geometry.coordinates[0],
+    ]);
     return points.length ? L.latLngBounds(points) : null;
   }
 
@@ -290,7 +365,10 @@ export class CameraLayer {
 
   open(camera) {
     const [lon, lat] = camera.geometry.coordinates;
-    L.popup({ offset: [0, -4] }).setLatLng([lat, lon]).setContent(popupOf(camera)).openOn(this.map);
+    L.popup({ offset: [0, -4] })
+      .setLatLng([lat, lon])
+      .setContent(popupOf(camera))
+      .openOn(this.map);
   }
 
   // Fly to a camera and open its popup; false when the caller may not see it.
@@ -299,7 +377,9 @@ export class CameraLayer {
     if (!camera) return false;
     const [lon, lat] = camera.geometry.coordinates;
     this.map.once("moveend", () => this.open(camera));
-    this.map.flyTo([lat, lon], Math.max(this.map.getZoom(), zoom), { duration: 0.6 });
+    this.map.flyTo([lat, lon], Math.max(this.map.getZoom(), zoom), {
+      duration: 0.6,
+    });
     return true;
   }
 }

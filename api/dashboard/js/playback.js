@@ -3,7 +3,16 @@
 // marker that moves along the streets in time.
 
 import { download, getJSON } from "./api.js";
-import { $, WINDOW_MS, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
+import {
+  $,
+  WINDOW_MS,
+  attempt,
+  el,
+  formatTime,
+  fromLocalInput,
+  saveWithProgress,
+  toLocalInput,
+} from "./ui.js";
 
 const STYLE = {
   observed: { color: "#1f6feb", weight: 5, opacity: 0.9 },
@@ -17,7 +26,10 @@ const PLAY_SECONDS = 20; // a whole route plays in about this long, however long
 const PINNED = 0.9;
 
 function pinned(verdict) {
-  return Boolean(verdict) && (verdict.candidates === 1 || verdict.confidence >= PINNED);
+  return (
+    Boolean(verdict) &&
+    (verdict.candidates === 1 || verdict.confidence >= PINNED)
+  );
 }
 
 // The API's route (GeoJSON for the timed street geometry, JSON for the per-segment verdicts)
@@ -36,7 +48,11 @@ export function routeModel(geojson, summary) {
   const vertices = geojson.features
     .filter((f) => f.properties.kind === "route")
     .flatMap((f) =>
-      f.geometry.coordinates.map(([lon, lat], i) => ({ lat, lon, time: Date.parse(f.properties.times[i]) })),
+      f.geometry.coordinates.map(([lon, lat], i) => ({
+        lat,
+        lon,
+        time: Date.parse(f.properties.times[i]),
+      })),
     )
     .sort((a, b) => a.time - b.time);
   const verdicts = summary.trips.flatMap((t) => t.segments);
@@ -46,12 +62,21 @@ export function routeModel(geojson, summary) {
     const [start, end] = [hits[i], hits[i + 1]];
     if (start.trip !== end.trip) continue; // a stop: the vehicle was parked, nothing to draw
     const index = verdicts.findIndex(
-      (s, k) => !used.has(k) && s.from_camera === start.camera && s.to_camera === end.camera,
+      (s, k) =>
+        !used.has(k) &&
+        s.from_camera === start.camera &&
+        s.to_camera === end.camera,
     );
     used.add(index);
     const verdict = verdicts[index];
-    const inside = vertices.filter((v) => v.time > start.time && v.time < end.time);
-    const kind = verdict?.impossible ? "impossible" : pinned(verdict) ? "observed" : "inferred";
+    const inside = vertices.filter(
+      (v) => v.time > start.time && v.time < end.time,
+    );
+    const kind = verdict?.impossible
+      ? "impossible"
+      : pinned(verdict)
+        ? "observed"
+        : "inferred";
     segments.push({
       kind,
       start: i,
@@ -60,7 +85,11 @@ export function routeModel(geojson, summary) {
       points: kind === "impossible" ? [start, end] : [start, ...inside, end],
     });
   }
-  return { hits, segments, impossible: segments.filter((s) => s.kind === "impossible").length };
+  return {
+    hits,
+    segments,
+    impossible: segments.filter((s) => s.kind === "impossible").length,
+  };
 }
 
 // Where the vehicle was at `time`: along the segment it was driving, else at the last camera.
@@ -69,15 +98,21 @@ export function positionAt(model, time) {
   if (time <= hits[0].time) return hits[0];
   for (const segment of segments) {
     const points = segment.points;
-    if (time < points[0].time || time > points[points.length - 1].time) continue;
+    if (time < points[0].time || time > points[points.length - 1].time)
+      continue;
     for (let i = 1; i < points.length; i += 1) {
       const [a, b] = [points[i - 1], points[i]];
       if (time > b.time) continue;
       const share = b.time > a.time ? (time - a.time) / (b.time - a.time) : 1;
-      return { lat: a.lat + (b.lat - a.lat) * share, lon: a.lon + (b.lon - a.lon) * share };
+      return {
+        lat: a.lat + (b.lat - a.lat) * share,
+        lon: a.lon + (b.lon - a.lon) * share,
+      };
     }
   }
-  return [...hits].reverse().find((h) => h.time <= time) || hits[hits.length - 1];
+  return (
+    [...hits].reverse().find((h) => h.time <= time) || hits[hits.length - 1]
+  );
 }
 
 export function initPlayback({ map, cameras }) {
@@ -93,7 +128,11 @@ export function initPlayback({ map, cameras }) {
   form.end.value = toLocalInput(now);
 
   const vehicle = L.circleMarker([0, 0], {
-    radius: 9, weight: 3, color: "#ffffff", fillColor: "#ff6a00", fillOpacity: 1,
+    radius: 9,
+    weight: 3,
+    color: "#ffffff",
+    fillColor: "#ff6a00",
+    fillOpacity: 1,
   });
 
   // The playback clock, in epoch ms; the slider shows it (rounded to its steps).
@@ -104,15 +143,20 @@ export function initPlayback({ map, cameras }) {
 
   function seek(time) {
     clock = Math.min(Math.max(time, first()), last());
-    slider.value = String(Math.round(((clock - first()) / span()) * Number(slider.max)));
+    slider.value = String(
+      Math.round(((clock - first()) / span()) * Number(slider.max)),
+    );
     const { lat, lon } = positionAt(model, clock);
     vehicle.setLatLng([lat, lon]);
     const current = model.hits.filter((h) => h.time <= clock).length - 1;
     const hit = model.hits[Math.max(current, 0)];
     const camera = cameras.get(hit.camera);
     const where = camera ? camera.properties.code : `camera ${hit.camera}`;
-    $("#clock").textContent = `${formatTime(new Date(clock))} · last seen at ${where}`;
-    [...$("#hits").children].forEach((item, i) => item.classList.toggle("current", i === current));
+    $("#clock").textContent =
+      `${formatTime(new Date(clock))} · last seen at ${where}`;
+    [...$("#hits").children].forEach((item, i) =>
+      item.classList.toggle("current", i === current),
+    );
   }
 
   function pause() {
@@ -136,26 +180,50 @@ export function initPlayback({ map, cameras }) {
     pause();
     const times = model.hits.map((h) => h.time);
     const next =
-      direction > 0 ? times.find((t) => t > clock) : [...times].reverse().find((t) => t < clock);
+      direction > 0
+        ? times.find((t) => t > clock)
+        : [...times].reverse().find((t) => t < clock);
     seek(next ?? (direction > 0 ? last() : first()));
   }
 
   function draw() {
     layer.clearLayers();
     for (const segment of model.segments) {
-      const line = L.polyline(segment.points.map((p) => [p.lat, p.lon]), STYLE[segment.kind]);
-      const confidence = segment.confidence === undefined ? "" : ` · confidence ${segment.confidence}`;
-      line.bindTooltip(`${segment.kind}${confidence}`, { sticky: true }).addTo(layer);
+      const line = L.polyline(
+        segment.points.map((p) => [p.lat, p.lon]),
+        STYLE[segment.kind],
+      );
+      const confidence =
+        segment.confidence === undefined
+          ? ""
+          : ` · confidence ${segment.confidence}`;
+      line
+        .bindTooltip(`${segment.kind}${confidence}`, { sticky: true })
+        .addTo(layer);
       if (segment.kind === "impossible") {
         const [a, b] = segment.points;
         L.marker([(a.lat + b.lat) / 2, (a.lon + b.lon) / 2], {
-          icon: L.divIcon({ className: "hit-label impossible-mark", html: "⚠ impossible", iconSize: null }),
+          icon: L.divIcon({
+            className: "hit-label impossible-mark",
+            html: "⚠ impossible",
+            iconSize: null,
+          }),
         }).addTo(layer);
       }
     }
     model.hits.forEach((hit, i) => {
-      L.circleMarker([hit.lat, hit.lon], { radius: 6, color: "#16202e", weight: 2, fillColor: "#fff", fillOpacity: 1 })
-        .bindTooltip(String(i + 1), { permanent: true, direction: "top", className: "hit-label" })
+      L.circleMarker([hit.lat, hit.lon], {
+        radius: 6,
+        color: "#16202e",
+        weight: 2,
+        fillColor: "#fff",
+        fillOpacity: 1,
+      })
+        .bindTooltip(String(i + 1), {
+          permanent: true,
+          direction: "top",
+          className: "hit-label",
+        })
         .on("click", () => seek(hit.time))
         .addTo(layer);
     });
@@ -165,7 +233,11 @@ export function initPlayback({ map, cameras }) {
       ...model.hits.map((hit, i) => {
         const camera = cameras.get(hit.camera);
         const item = el("li", {}, [
-          el("b", {}, `${i + 1}. ${camera ? camera.properties.code : `camera ${hit.camera}`}`),
+          el(
+            "b",
+            {},
+            `${i + 1}. ${camera ? camera.properties.code : `camera ${hit.camera}`}`,
+          ),
           el("small", {}, formatTime(new Date(hit.time))),
         ]);
         item.addEventListener("click", () => seek(hit.time));
@@ -187,10 +259,11 @@ export function initPlayback({ map, cameras }) {
     };
     summary.textContent = "reconstructing…";
     const found = await attempt(
-      () => Promise.all([
-        getJSON("/trace", { ...request, format: "geojson" }),
-        getJSON("/trace", { ...request, format: "json" }),
-      ]),
+      () =>
+        Promise.all([
+          getJSON("/trace", { ...request, format: "geojson" }),
+          getJSON("/trace", { ...request, format: "json" }),
+        ]),
       (message) => (summary.textContent = message),
     );
     if (!found) return;
@@ -201,7 +274,9 @@ export function initPlayback({ map, cameras }) {
       layer.clearLayers();
       return;
     }
-    const warning = model.impossible ? ` · ⚠ ${model.impossible} impossible travel` : "";
+    const warning = model.impossible
+      ? ` · ⚠ ${model.impossible} impossible travel`
+      : "";
     summary.textContent = `${model.hits.length} camera hits${warning}`;
     $("#player").hidden = false;
     draw();
@@ -225,7 +300,12 @@ export function initPlayback({ map, cameras }) {
         label: format,
         fallbackName: `route.${format}`,
         start: (progress) =>
-          download("GET", "/exports/route", { params: { ...request, format } }, progress),
+          download(
+            "GET",
+            "/exports/route",
+            { params: { ...request, format } },
+            progress,
+          ),
       }),
     );
   }

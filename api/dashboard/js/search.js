@@ -2,9 +2,24 @@
 // map; results on the map and in a table, with the evidence crop of the chosen sighting.
 
 import { download, imageURL, request } from "./api.js";
-import { $, WINDOW_MS, attempt, el, formatTime, fromLocalInput, saveWithProgress, toLocalInput } from "./ui.js";
+import {
+  $,
+  WINDOW_MS,
+  attempt,
+  el,
+  formatTime,
+  fromLocalInput,
+  saveWithProgress,
+  toLocalInput,
+} from "./ui.js";
 
-const HIT_STYLE = { radius: 8, weight: 2, color: "#ffffff", fillColor: "#7b2fbe", fillOpacity: 0.9 };
+const HIT_STYLE = {
+  radius: 8,
+  weight: 2,
+  color: "#ffffff",
+  fillColor: "#7b2fbe",
+  fillOpacity: 0.9,
+};
 const CHOSEN_STYLE = { radius: 11, fillColor: "#ff6a00" };
 
 // Click corners on the map, then "Finish": a polygon works with a mouse and on a touch screen.
@@ -32,7 +47,12 @@ class AreaDrawer {
   add(latlng) {
     this.points.push(latlng);
     if (this.shape) this.shape.setLatLngs(this.points);
-    else this.shape = L.polygon(this.points, { color: "#7b2fbe", weight: 2, dashArray: "6 4" }).addTo(this.map);
+    else
+      this.shape = L.polygon(this.points, {
+        color: "#7b2fbe",
+        weight: 2,
+        dashArray: "6 4",
+      }).addTo(this.map);
     this.onChange();
   }
 
@@ -79,7 +99,9 @@ export function initSearch({ map, cameras }) {
     const points = area.points.length;
     $("#area-state").textContent = area.drawing
       ? `click the map: ${points} corner${points === 1 ? "" : "s"}`
-      : area.geometry() ? `polygon of ${points} corners` : "whole city";
+      : area.geometry()
+        ? `polygon of ${points} corners`
+        : "whole city";
     $("#draw-area").hidden = area.drawing;
     $("#finish-area").hidden = !area.drawing;
     $("#clear-area").hidden = area.drawing || !area.geometry();
@@ -94,7 +116,9 @@ export function initSearch({ map, cameras }) {
       figure.hidden = true;
       return;
     }
-    const url = await attempt(() => imageURL(`/sightings/${hit.id}/evidence`, purpose));
+    const url = await attempt(() =>
+      imageURL(`/sightings/${hit.id}/evidence`, purpose),
+    );
     if (!url) return;
     const img = $("img", figure);
     if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
@@ -106,9 +130,13 @@ export function initSearch({ map, cameras }) {
   }
 
   function choose(hit) {
-    for (const [id, marker] of markers) marker.setStyle(id === hit.id ? CHOSEN_STYLE : HIT_STYLE);
-    for (const row of body.children) row.classList.toggle("current", Number(row.dataset.id) === hit.id);
-    map.flyTo([hit.lat, hit.lon], Math.max(map.getZoom(), 16), { duration: 0.5 });
+    for (const [id, marker] of markers)
+      marker.setStyle(id === hit.id ? CHOSEN_STYLE : HIT_STYLE);
+    for (const row of body.children)
+      row.classList.toggle("current", Number(row.dataset.id) === hit.id);
+    map.flyTo([hit.lat, hit.lon], Math.max(map.getZoom(), 16), {
+      duration: 0.5,
+    });
     showEvidence(hit);
   }
 
@@ -136,7 +164,10 @@ export function initSearch({ map, cameras }) {
     const summary = $("#search-summary");
     summary.textContent = "searching…";
     const page = await attempt(
-      async () => (await request("POST", "/search", { params: purpose, json: query })).json(),
+      async () =>
+        (
+          await request("POST", "/search", { params: purpose, json: query })
+        ).json(),
       (message) => (summary.textContent = message),
     );
     if (!page) return;
@@ -153,26 +184,34 @@ export function initSearch({ map, cameras }) {
     $("#search-more").hidden = !last;
     const total = page.total ?? null;
     if (!more) {
-      summary.textContent = total === null
-        ? `${page.hits.length} sightings`
-        : `${total}${page.total_capped ? "+" : ""} sightings`;
-      if (page.hits.length) map.fitBounds(results.getBounds(), { padding: [30, 30], maxZoom: 16 });
+      summary.textContent =
+        total === null
+          ? `${page.hits.length} sightings`
+          : `${total}${page.total_capped ? "+" : ""} sightings`;
+      if (page.hits.length)
+        map.fitBounds(results.getBounds(), { padding: [30, 30], maxZoom: 16 });
     }
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (area.drawing) area.finish();
-    purpose = { reason: form.reason.value.trim(), case_id: form.case_id.value.trim() };
+    purpose = {
+      reason: form.reason.value.trim(),
+      case_id: form.case_id.value.trim(),
+    };
     const fuzzy = form.mode.value === "fuzzy";
-    run({
-      plate: form.plate.value.trim(),
-      max_distance: fuzzy ? 1 : 0,
-      start: fromLocalInput(form.start.value),
-      end: fromLocalInput(form.end.value),
-      colour: form.colour.value || null,
-      area: area.geometry(),
-    }, false);
+    run(
+      {
+        plate: form.plate.value.trim(),
+        max_distance: fuzzy ? 1 : 0,
+        start: fromLocalInput(form.start.value),
+        end: fromLocalInput(form.end.value),
+        colour: form.colour.value || null,
+        area: area.geometry(),
+      },
+      false,
+    );
   });
   $("#search-more").addEventListener("click", () => last && run(last, true));
   // The server streams the CSV; the bar counts bytes, as the total is not known in advance.
@@ -183,7 +222,12 @@ export function initSearch({ map, cameras }) {
       label: "sightings",
       fallbackName: "sightings.csv",
       start: (progress) =>
-        download("POST", "/exports/sightings", { params: purpose, json: first }, progress),
+        download(
+          "POST",
+          "/exports/sightings",
+          { params: purpose, json: first },
+          progress,
+        ),
     }),
   );
 }

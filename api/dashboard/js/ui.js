@@ -17,8 +17,12 @@ export function $(selector, root = document) {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
-  year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", second: "2-digit",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
 });
 
 export function formatTime(iso) {
@@ -47,7 +51,10 @@ export function toast(message, { bad = false } = {}) {
 }
 
 // Runs an async action, reporting its failure in place instead of as an uncaught error.
-export async function attempt(action, report = (message) => toast(message, { bad: true })) {
+export async function attempt(
+  action,
+  report = (message) => toast(message, { bad: true }),
+) {
   try {
     return await action();
   } catch (error) {
@@ -73,20 +80,30 @@ export function formatBytes(bytes) {
 }
 
 // Runs a download with a progress bar and a status line, then hands the file to the browser.
-export async function saveWithProgress({ bar, state, label, fallbackName, start }) {
+export async function saveWithProgress({
+  bar,
+  state,
+  label,
+  fallbackName,
+  start,
+}) {
   state.textContent = `exporting ${label}…`;
   setProgress(bar, 0, 0);
   const file = await attempt(
-    () => start((done, total) => {
-      setProgress(bar, done, total);
-      state.textContent = `exporting ${label}… ${formatBytes(done)}`;
-    }),
+    () =>
+      start((done, total) => {
+        setProgress(bar, done, total);
+        state.textContent = `exporting ${label}… ${formatBytes(done)}`;
+      }),
     (message) => (state.textContent = message),
   );
   bar.hidden = true;
   if (!file) return;
   const name = file.name || fallbackName;
-  const link = el("a", { href: URL.createObjectURL(file.blob), download: name });
+  const link = el("a", {
+    href: URL.createObjectURL(file.blob),
+    download: name,
+  });
   link.click();
   URL.revokeObjectURL(link.href);
   state.textContent = `${name} · ${formatBytes(file.blob.size)}`;
