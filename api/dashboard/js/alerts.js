@@ -40,9 +40,7 @@ export function initAlerts({ map, cameras }) {
   let lastEventId = null;
 
   async function act(alert, action, body = {}) {
-    const updated = await attempt(() =>
-      sendJSON("POST", `/alerts/${alert.id}/${action}`, body),
-    );
+    const updated = await attempt(() => sendJSON("POST", `/alerts/${alert.id}/${action}`, body));
     if (updated) show(updated, { fresh: false });
   }
 
@@ -113,30 +111,20 @@ export function initAlerts({ map, cameras }) {
     }
     const fuzzy = alert.fuzzy ? ` · fuzzy (distance ${alert.distance})` : "";
     const who = alert.assignee ? ` · ${alert.assignee}` : "";
-    const node = el(
-      "li",
-      { className: `alert ${high ? "high" : ""} ${alert.status}` },
-      [
-        el("header", {}, [
-          el("span", { className: "plate" }, alert.plate_raw || alert.plate),
-          el(
-            "span",
-            { className: "meta" },
-            `P${alert.entry.priority} · ${alert.status}${who}`,
-          ),
-        ]),
-        el("div", {}, alert.entry.reason),
-        el(
-          "div",
-          { className: "meta" },
-          `${alert.camera.code} ${alert.camera.name} · ${formatTime(alert.observed_at)}${fuzzy}`,
-        ),
-        alert.outcome
-          ? el("div", { className: "meta" }, `outcome: ${alert.outcome}`)
-          : null,
-        actions,
-      ],
-    );
+    const node = el("li", { className: `alert ${high ? "high" : ""} ${alert.status}` }, [
+      el("header", {}, [
+        el("span", { className: "plate" }, alert.plate_raw || alert.plate),
+        el("span", { className: "meta" }, `P${alert.entry.priority} · ${alert.status}${who}`),
+      ]),
+      el("div", {}, alert.entry.reason),
+      el(
+        "div",
+        { className: "meta" },
+        `${alert.camera.code} ${alert.camera.name} · ${formatTime(alert.observed_at)}${fuzzy}`,
+      ),
+      alert.outcome ? el("div", { className: "meta" }, `outcome: ${alert.outcome}`) : null,
+      actions,
+    ]);
     node.dataset.alert = alert.id;
     node.addEventListener("click", () => flyTo(alert));
     return node;
@@ -158,10 +146,7 @@ export function initAlerts({ map, cameras }) {
       }).addTo(pins);
       if (alert.entry.priority <= HIGH_PRIORITY) {
         flash();
-        attempt(
-          async () => beep(),
-          () => {},
-        ); // a browser may refuse sound before a click
+        beep(); // silent if the browser holds audio back until the user has clicked
         flyTo(alert);
       }
       toast(`Alert: ${alert.plate} at ${alert.camera.code}`);
@@ -200,8 +185,7 @@ export function initAlerts({ map, cameras }) {
 
   async function start() {
     // Newest first from the server; prepending oldest first keeps the newest on top.
-    const recent =
-      (await attempt(() => getJSON("/alerts", { limit: 100 }))) || [];
+    const recent = (await attempt(() => getJSON("/alerts", { limit: 100 }))) || [];
     for (const alert of recent.filter((a) => a.status !== "closed").reverse())
       show(alert, { fresh: false });
     follow();

@@ -17,8 +17,7 @@ function describe(detail) {
     return detail
       .slice(0, 5)
       .map(
-        (e) =>
-          `${(e.loc || []).filter((p) => p !== "body" && p !== "query").join(".")}: ${e.msg}`,
+        (e) => `${(e.loc || []).filter((p) => p !== "body" && p !== "query").join(".")}: ${e.msg}`,
       )
       .join("; ");
   }
@@ -65,21 +64,14 @@ export function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined || value === null || value === "") continue;
-    for (const one of Array.isArray(value) ? value : [value])
-      search.append(key, one);
+    for (const one of Array.isArray(value) ? value : [value]) search.append(key, one);
   }
   const text = search.toString();
   return text ? `?${text}` : "";
 }
 
-export async function request(
-  method,
-  path,
-  { params = {}, json, body, signal } = {},
-) {
-  const headers = authHeaders(
-    json === undefined ? {} : { "Content-Type": "application/json" },
-  );
+export async function request(method, path, { params = {}, json, body, signal } = {}) {
+  const headers = authHeaders(json === undefined ? {} : { "Content-Type": "application/json" });
   const response = await fetch(path + query(params), {
     method,
     headers,
@@ -133,8 +125,7 @@ export function upload(path, params, form, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path + query(params));
-    for (const [key, value] of Object.entries(authHeaders()))
-      xhr.setRequestHeader(key, value);
+    for (const [key, value] of Object.entries(authHeaders())) xhr.setRequestHeader(key, value);
     xhr.upload.onprogress = (event) =>
       onProgress(event.loaded, event.lengthComputable ? event.total : 0);
     xhr.onload = () => {
@@ -157,15 +148,10 @@ export function upload(path, params, form, onProgress) {
 
 // Server-Sent Events over fetch: EventSource cannot send the Authorization header.
 // Calls onEvent({id, event, data}) per event; resolves when the server ends the stream.
-export async function streamEvents(
-  path,
-  { lastEventId, signal, onEvent, onOpen },
-) {
+export async function streamEvents(path, { lastEventId, signal, onEvent, onOpen }) {
   const headers = authHeaders({ Accept: "text/event-stream" });
   if (lastEventId) headers["Last-Event-ID"] = lastEventId;
-  const response = await check(
-    await fetch(path, { headers, signal, cache: "no-store" }),
-  );
+  const response = await check(await fetch(path, { headers, signal, cache: "no-store" }));
   onOpen?.();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -187,8 +173,7 @@ export async function streamEvents(
         else if (field === "id") message.id = text;
         else if (field === "event") message.event = text;
       }
-      if (message.data.length)
-        onEvent({ ...message, data: message.data.join("\n") });
+      if (message.data.length) onEvent({ ...message, data: message.data.join("\n") });
     }
   }
 }

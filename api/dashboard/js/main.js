@@ -54,15 +54,14 @@ $("#logout").addEventListener("click", () => {
 });
 
 function buildTabs(role) {
-  const sections = [
-    ...document.querySelectorAll("#panel section[data-roles]"),
-  ].filter((s) => s.dataset.roles.split(" ").includes(role));
+  const sections = [...document.querySelectorAll("#panel section[data-roles]")].filter((s) =>
+    s.dataset.roles.split(" ").includes(role),
+  );
   const tabs = $("#tabs");
   const select = (name) => {
     for (const s of document.querySelectorAll("#panel section"))
       s.hidden = s.dataset.panel !== name;
-    for (const b of tabs.children)
-      b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === name));
     map.invalidateSize();
   };
   for (const section of sections) {
@@ -82,10 +81,7 @@ function buildTabs(role) {
 function renderCameraPanel() {
   $("#camera-counts").replaceChildren(
     ...Object.entries(cameras.counts()).map(([status, count]) =>
-      el("li", {}, [
-        el("span", { className: `dot ${status}` }),
-        `${status} ${count}`,
-      ]),
+      el("li", {}, [el("span", { className: `dot ${status}` }), `${status} ${count}`]),
     ),
   );
   const broken = cameras.broken();
@@ -93,14 +89,11 @@ function renderCameraPanel() {
   // Longest broken first; a city-wide list of hundreds is narrowed by district instead.
   const more = broken.length - BROKEN_LISTED;
   $("#broken-more").hidden = more <= 0;
-  $("#broken-more").textContent =
-    `and ${more} more: choose a district to see them`;
+  $("#broken-more").textContent = `and ${more} more: choose a district to see them`;
   $("#broken-list").replaceChildren(
     ...broken.slice(0, BROKEN_LISTED).map((camera) => {
       const p = camera.properties;
-      const seen = p.last_frame_at
-        ? `last frame ${formatTime(p.last_frame_at)}`
-        : "never seen";
+      const seen = p.last_frame_at ? `last frame ${formatTime(p.last_frame_at)}` : "never seen";
       const item = el("li", {}, [
         el("span", { className: `dot ${p.status}` }),
         el("b", {}, p.code),
@@ -118,9 +111,7 @@ function fillDistricts() {
   const select = $("#district");
   select.replaceChildren(
     el("option", { value: "", textContent: "All districts" }),
-    ...cameras
-      .districts()
-      .map((d) => el("option", { value: d, textContent: d })),
+    ...cameras.districts().map((d) => el("option", { value: d, textContent: d })),
   );
   select.value = cameras.district;
   renderCameraPanel();
@@ -152,15 +143,12 @@ async function start() {
       attempt(() => cameras.load()),
     ]);
     const bounds = cameras.bounds();
-    if (!roads && bounds)
-      map.fitBounds(bounds, { padding: [10, 10], animate: false });
+    if (!roads && bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
     fillDistricts();
   }
   for (const name of tabs.names) PANELS[name]?.(context);
   // Usable once the browser has painted it: canvases redraw on the next animation frame.
-  await new Promise((resolve) =>
-    requestAnimationFrame(() => requestAnimationFrame(resolve)),
-  );
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   // The browser test and benchmarks/dashboard.py read this mark.
   performance.mark("platetrace:interactive");
   document.body.dataset.ready = "true";

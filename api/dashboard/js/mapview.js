@@ -49,10 +49,7 @@ export function createMap(element) {
 // every move and scaled like Leaflet's own layers during the zoom animation.
 const CanvasLayer = L.Layer.extend({
   onAdd(map) {
-    this.canvas = L.DomUtil.create(
-      "canvas",
-      "leaflet-zoom-animated canvas-layer",
-    );
+    this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated canvas-layer");
     map.getPane(this.options.pane).append(this.canvas);
     map.on("moveend zoomend resize", this.redraw, this);
     map.on("zoomanim", this.animateZoom, this);
@@ -110,9 +107,7 @@ const CanvasLayer = L.Layer.extend({
 // Web Mercator (Leaflet's default CRS, EPSG:3857) to world pixels at zoom 0, written out so
 // that projecting 10^5 road points allocates nothing.
 function project(lon, lat) {
-  const sin = Math.sin(
-    (Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI) / 180,
-  );
+  const sin = Math.sin((Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI) / 180);
   return {
     x: 256 * (0.5 + lon / 360),
     y: 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)),
@@ -128,12 +123,7 @@ const RoadLayer = CanvasLayer.extend({
     this.classes = geojson.features.map((feature) => {
       const lines = feature.geometry.coordinates.map((coordinates) => {
         const points = new Float64Array(coordinates.length * 2);
-        let [minX, minY, maxX, maxY] = [
-          Infinity,
-          Infinity,
-          -Infinity,
-          -Infinity,
-        ];
+        let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
         coordinates.forEach(([lon, lat], i) => {
           const { x, y } = project(lon, lat);
           points[2 * i] = x;
@@ -160,16 +150,11 @@ const RoadLayer = CanvasLayer.extend({
     for (const { style, lines } of this.classes) {
       ctx.beginPath();
       for (const { points, box } of lines) {
-        if (box[2] * scale - origin.x < 0 || box[0] * scale - origin.x > width)
-          continue;
-        if (box[3] * scale - origin.y < 0 || box[1] * scale - origin.y > height)
-          continue;
+        if (box[2] * scale - origin.x < 0 || box[0] * scale - origin.x > width) continue;
+        if (box[3] * scale - origin.y < 0 || box[1] * scale - origin.y > height) continue;
         ctx.moveTo(points[0] * scale - origin.x, points[1] * scale - origin.y);
         for (let i = 2; i < points.length; i += 2) {
-          ctx.lineTo(
-            points[i] * scale - origin.x,
-            points[i + 1] * scale - origin.y,
-          );
+          ctx.lineTo(points[i] * scale - origin.x, points[i + 1] * scale - origin.y);
         }
       }
       ctx.strokeStyle = style.color;
@@ -199,11 +184,7 @@ function popupOf(camera) {
     el("div", { className: "popup-title" }, p.code),
     el("div", {}, p.name),
     el("div", {}, [el("span", { className: `dot ${p.status}` }), p.status]),
-    el(
-      "small",
-      {},
-      `last frame: ${p.last_frame_at ? formatTime(p.last_frame_at) : "never"}`,
-    ),
+    el("small", {}, `last frame: ${p.last_frame_at ? formatTime(p.last_frame_at) : "never"}`),
   ]);
 }
 
@@ -250,13 +231,7 @@ const DotLayer = CanvasLayer.extend({
     for (const dot of this.dots) {
       const x = dot.x * scale - origin.x;
       const y = dot.y * scale - origin.y;
-      if (
-        x < -radius ||
-        y < -radius ||
-        x > width + radius ||
-        y > height + radius
-      )
-        continue;
+      if (x < -radius || y < -radius || x > width + radius || y > height + radius) continue;
       ctx.beginPath();
       ctx.arc(x, y, radius, 0, 2 * Math.PI);
       ctx.fillStyle = dot.colour;
@@ -283,9 +258,7 @@ const DotLayer = CanvasLayer.extend({
 
   hover(event) {
     if (!this.interactive) return;
-    this._map.getContainer().style.cursor = this.at(event.containerPoint)
-      ? "pointer"
-      : "";
+    this._map.getContainer().style.cursor = this.at(event.containerPoint) ? "pointer" : "";
   },
 });
 
@@ -300,8 +273,7 @@ export class CameraLayer {
   async load() {
     const data = await getJSON("/map/cameras");
     data.features.sort(
-      (a, b) =>
-        PAINT_ORDER[a.properties.status] - PAINT_ORDER[b.properties.status],
+      (a, b) => PAINT_ORDER[a.properties.status] - PAINT_ORDER[b.properties.status],
     );
     this.cameras = new Map(data.features.map((f) => [f.id, f]));
     this.filter(this.district);
@@ -309,9 +281,7 @@ export class CameraLayer {
   }
 
   districts() {
-    return [
-      ...new Set([...this.cameras.values()].map((c) => c.properties.district)),
-    ].sort();
+    return [...new Set([...this.cameras.values()].map((c) => c.properties.district))].sort();
   }
 
   visible() {
@@ -341,9 +311,7 @@ export class CameraLayer {
     return this.visible()
       .filter((c) => BROKEN.has(c.properties.status))
       .sort((a, b) =>
-        (a.properties.last_frame_at || "").localeCompare(
-          b.properties.last_frame_at || "",
-        ),
+        (a.properties.last_frame_at || "").localeCompare(b.properties.last_frame_at || ""),
       );
   }
 

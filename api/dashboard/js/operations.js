@@ -40,11 +40,8 @@ export function initOperations({ refreshCameras }) {
     progress(file, 0, file.size);
     try {
       const params = dryRun ? { dry_run: true } : {};
-      const result = await upload(
-        "/cameras/import",
-        params,
-        data,
-        (sent, total) => progress(file, sent, total),
+      const result = await upload("/cameras/import", params, data, (sent, total) =>
+        progress(file, sent, total),
       );
       if (dryRun) {
         state.textContent = `${file.name} is valid; nothing imported`;

@@ -26,10 +26,7 @@ const PLAY_SECONDS = 20; // a whole route plays in about this long, however long
 const PINNED = 0.9;
 
 function pinned(verdict) {
-  return (
-    Boolean(verdict) &&
-    (verdict.candidates === 1 || verdict.confidence >= PINNED)
-  );
+  return Boolean(verdict) && (verdict.candidates === 1 || verdict.confidence >= PINNED);
 }
 
 // The API's route (GeoJSON for the timed street geometry, JSON for the per-segment verdicts)
@@ -62,21 +59,12 @@ export function routeModel(geojson, summary) {
     const [start, end] = [hits[i], hits[i + 1]];
     if (start.trip !== end.trip) continue; // a stop: the vehicle was parked, nothing to draw
     const index = verdicts.findIndex(
-      (s, k) =>
-        !used.has(k) &&
-        s.from_camera === start.camera &&
-        s.to_camera === end.camera,
+      (s, k) => !used.has(k) && s.from_camera === start.camera && s.to_camera === end.camera,
     );
     used.add(index);
     const verdict = verdicts[index];
-    const inside = vertices.filter(
-      (v) => v.time > start.time && v.time < end.time,
-    );
-    const kind = verdict?.impossible
-      ? "impossible"
-      : pinned(verdict)
-        ? "observed"
-        : "inferred";
+    const inside = vertices.filter((v) => v.time > start.time && v.time < end.time);
+    const kind = verdict?.impossible ? "impossible" : pinned(verdict) ? "observed" : "inferred";
     segments.push({
       kind,
       start: i,
@@ -98,8 +86,7 @@ export function positionAt(model, time) {
   if (time <= hits[0].time) return hits[0];
   for (const segment of segments) {
     const points = segment.points;
-    if (time < points[0].time || time > points[points.length - 1].time)
-      continue;
+    if (time < points[0].time || time > points[points.length - 1].time) continue;
     for (let i = 1; i < points.length; i += 1) {
       const [a, b] = [points[i - 1], points[i]];
       if (time > b.time) continue;
@@ -110,9 +97,7 @@ export function positionAt(model, time) {
       };
     }
   }
-  return (
-    [...hits].reverse().find((h) => h.time <= time) || hits[hits.length - 1]
-  );
+  return [...hits].reverse().find((h) => h.time <= time) || hits[hits.length - 1];
 }
 
 export function initPlayback({ map, cameras }) {
@@ -143,20 +128,15 @@ export function initPlayback({ map, cameras }) {
 
   function seek(time) {
     clock = Math.min(Math.max(time, first()), last());
-    slider.value = String(
-      Math.round(((clock - first()) / span()) * Number(slider.max)),
-    );
+    slider.value = String(Math.round(((clock - first()) / span()) * Number(slider.max)));
     const { lat, lon } = positionAt(model, clock);
     vehicle.setLatLng([lat, lon]);
     const current = model.hits.filter((h) => h.time <= clock).length - 1;
     const hit = model.hits[Math.max(current, 0)];
     const camera = cameras.get(hit.camera);
     const where = camera ? camera.properties.code : `camera ${hit.camera}`;
-    $("#clock").textContent =
-      `${formatTime(new Date(clock))} · last seen at ${where}`;
-    [...$("#hits").children].forEach((item, i) =>
-      item.classList.toggle("current", i === current),
-    );
+    $("#clock").textContent = `${formatTime(new Date(clock))} · last seen at ${where}`;
+    [...$("#hits").children].forEach((item, i) => item.classList.toggle("current", i === current));
   }
 
   function pause() {
@@ -180,9 +160,7 @@ export function initPlayback({ map, cameras }) {
     pause();
     const times = model.hits.map((h) => h.time);
     const next =
-      direction > 0
-        ? times.find((t) => t > clock)
-        : [...times].reverse().find((t) => t < clock);
+      direction > 0 ? times.find((t) => t > clock) : [...times].reverse().find((t) => t < clock);
     seek(next ?? (direction > 0 ? last() : first()));
   }
 
@@ -194,12 +172,8 @@ export function initPlayback({ map, cameras }) {
         STYLE[segment.kind],
       );
       const confidence =
-        segment.confidence === undefined
-          ? ""
-          : ` · confidence ${segment.confidence}`;
-      line
-        .bindTooltip(`${segment.kind}${confidence}`, { sticky: true })
-        .addTo(layer);
+        segment.confidence === undefined ? "" : ` · confidence ${segment.confidence}`;
+      line.bindTooltip(`${segment.kind}${confidence}`, { sticky: true }).addTo(layer);
       if (segment.kind === "impossible") {
         const [a, b] = segment.points;
         L.marker([(a.lat + b.lat) / 2, (a.lon + b.lon) / 2], {
@@ -233,11 +207,7 @@ export function initPlayback({ map, cameras }) {
       ...model.hits.map((hit, i) => {
         const camera = cameras.get(hit.camera);
         const item = el("li", {}, [
-          el(
-            "b",
-            {},
-            `${i + 1}. ${camera ? camera.properties.code : `camera ${hit.camera}`}`,
-          ),
+          el("b", {}, `${i + 1}. ${camera ? camera.properties.code : `camera ${hit.camera}`}`),
           el("small", {}, formatTime(new Date(hit.time))),
         ]);
         item.addEventListener("click", () => seek(hit.time));
@@ -274,9 +244,7 @@ export function initPlayback({ map, cameras }) {
       layer.clearLayers();
       return;
     }
-    const warning = model.impossible
-      ? ` · ⚠ ${model.impossible} impossible travel`
-      : "";
+    const warning = model.impossible ? ` · ⚠ ${model.impossible} impossible travel` : "";
     summary.textContent = `${model.hits.length} camera hits${warning}`;
     $("#player").hidden = false;
     draw();
@@ -300,12 +268,7 @@ export function initPlayback({ map, cameras }) {
         label: format,
         fallbackName: `route.${format}`,
         start: (progress) =>
-          download(
-            "GET",
-            "/exports/route",
-            { params: { ...request, format } },
-            progress,
-          ),
+          download("GET", "/exports/route", { params: { ...request, format } }, progress),
       }),
     );
   }

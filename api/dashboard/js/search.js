@@ -116,9 +116,7 @@ export function initSearch({ map, cameras }) {
       figure.hidden = true;
       return;
     }
-    const url = await attempt(() =>
-      imageURL(`/sightings/${hit.id}/evidence`, purpose),
-    );
+    const url = await attempt(() => imageURL(`/sightings/${hit.id}/evidence`, purpose));
     if (!url) return;
     const img = $("img", figure);
     if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
@@ -130,8 +128,7 @@ export function initSearch({ map, cameras }) {
   }
 
   function choose(hit) {
-    for (const [id, marker] of markers)
-      marker.setStyle(id === hit.id ? CHOSEN_STYLE : HIT_STYLE);
+    for (const [id, marker] of markers) marker.setStyle(id === hit.id ? CHOSEN_STYLE : HIT_STYLE);
     for (const row of body.children)
       row.classList.toggle("current", Number(row.dataset.id) === hit.id);
     map.flyTo([hit.lat, hit.lon], Math.max(map.getZoom(), 16), {
@@ -164,10 +161,7 @@ export function initSearch({ map, cameras }) {
     const summary = $("#search-summary");
     summary.textContent = "searching…";
     const page = await attempt(
-      async () =>
-        (
-          await request("POST", "/search", { params: purpose, json: query })
-        ).json(),
+      async () => (await request("POST", "/search", { params: purpose, json: query })).json(),
       (message) => (summary.textContent = message),
     );
     if (!page) return;
@@ -188,8 +182,7 @@ export function initSearch({ map, cameras }) {
         total === null
           ? `${page.hits.length} sightings`
           : `${total}${page.total_capped ? "+" : ""} sightings`;
-      if (page.hits.length)
-        map.fitBounds(results.getBounds(), { padding: [30, 30], maxZoom: 16 });
+      if (page.hits.length) map.fitBounds(results.getBounds(), { padding: [30, 30], maxZoom: 16 });
     }
   }
 
@@ -222,12 +215,7 @@ export function initSearch({ map, cameras }) {
       label: "sightings",
       fallbackName: "sightings.csv",
       start: (progress) =>
-        download(
-          "POST",
-          "/exports/sightings",
-          { params: purpose, json: first },
-          progress,
-        ),
+        download("POST", "/exports/sightings", { params: purpose, json: first }, progress),
     }),
   );
 }

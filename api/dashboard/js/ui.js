@@ -51,10 +51,7 @@ export function toast(message, { bad = false } = {}) {
 }
 
 // Runs an async action, reporting its failure in place instead of as an uncaught error.
-export async function attempt(
-  action,
-  report = (message) => toast(message, { bad: true }),
-) {
+export async function attempt(action, report = (message) => toast(message, { bad: true })) {
   try {
     return await action();
   } catch (error) {
@@ -80,13 +77,7 @@ export function formatBytes(bytes) {
 }
 
 // Runs a download with a progress bar and a status line, then hands the file to the browser.
-export async function saveWithProgress({
-  bar,
-  state,
-  label,
-  fallbackName,
-  start,
-}) {
+export async function saveWithProgress({ bar, state, label, fallbackName, start }) {
   state.textContent = `exporting ${label}…`;
   setProgress(bar, 0, 0);
   const file = await attempt(
