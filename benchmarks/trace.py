@@ -31,7 +31,7 @@ import networkx as nx
 
 from benchmarks.common import print_table
 from platetrace.settings import get_settings
-from tracing.cameras import CameraSite, is_intersection, rank_intersections, watched_approaches
+from tracing.cameras import CameraSite, coverage_sites, rank_intersections, watched_approaches
 from tracing.graph import best_edge, load_graph
 from tracing.routes import Hit, Route, camera_coverage, reconstruct, shortest_route
 from tracing.simulate import SimOptions, Simulation, simulate
@@ -56,15 +56,6 @@ class Score:
     @property
     def recall(self) -> float:
         return self.overlap_m / self.true_m if self.true_m else 0.0
-
-
-def coverage_sites(graph: nx.MultiDiGraph, ranked: Sequence[int], share: float) -> list[CameraSite]:
-    total = sum(1 for n in graph if is_intersection(graph, n))
-    sites: list[CameraSite] = []
-    for node in ranked[: round(total * share)]:
-        for u in sorted(graph.pred[node]):
-            sites.append(CameraSite(len(sites) + 1, node, u))
-    return sites
 
 
 def _edges(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> dict[tuple[int, int], float]:
@@ -166,7 +157,7 @@ def main() -> None:
     rows = []
     false_flags = honest = 0
     for share in args.coverage:
-        sites = coverage_sites(graph, ranked, share)
+        sites = coverage_sites(graph, share, ranked=ranked)
         for label, options in (
             ("clean", SimOptions()),
             ("40% dead, 5% misread", SimOptions(dead_share=0.4, misread_rate=0.05)),
@@ -215,7 +206,7 @@ def main() -> None:
         rows,
     )
     if args.clones:
-        sites = coverage_sites(graph, ranked, 0.10)
+        sites = coverage_sites(graph, 0.10, ranked=ranked)
         options = SimOptions(dead_share=0.4, misread_rate=0.05, clones=args.clones)
         sim = simulate(
             graph, sites, vehicles=args.clones, start=START, seed=args.seed + 1, options=options

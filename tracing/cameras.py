@@ -296,6 +296,25 @@ def place_cameras(
     return planned
 
 
+def coverage_sites(
+    graph: nx.MultiDiGraph, share: float, *, ranked: Sequence[int] | None = None
+) -> list[CameraSite]:
+    """Cameras on every approach of the top ``share`` of intersections, numbered from 1.
+
+    ``ranked`` is ``rank_intersections(graph)`` when the caller already has it (it takes
+    seconds on a city).
+    """
+    if not 0 < share <= 1:
+        raise CameraError(f"coverage must be within (0, 1], got {share}")
+    order = rank_intersections(graph) if ranked is None else ranked
+    total = sum(1 for n in graph if is_intersection(graph, n))
+    sites: list[CameraSite] = []
+    for node in order[: round(total * share)]:
+        for u in sorted(graph.pred[node]):
+            sites.append(CameraSite(len(sites) + 1, node, u))
+    return sites
+
+
 def sites_of(planned: Sequence[PlannedCamera], ids: Sequence[int]) -> list[CameraSite]:
     """Planned cameras as sites, once the store (or a file) has given them ids."""
     if len(planned) != len(ids):

@@ -131,6 +131,12 @@ def simulate_command(
         Path | None,
         typer.Option(help="Cameras from a 'cameras place --out' file (needs --out)."),
     ] = None,
+    coverage: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001, max=1.0, help="Cameras on every approach of this share of intersections."
+        ),
+    ] = None,
     miss_rate: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.05,
     dead_share: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.0,
     misread_rate: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.0,
@@ -143,12 +149,19 @@ def simulate_command(
     """Drive simulated traffic past the cameras; sightings to the store or a file."""
     from tracing.simulate import SimOptions, SimulationError, simulate, write_jsonl, write_store
 
-    if layout is not None and out is None:
-        raise _fail(ValueError("--layout cameras have no store ids: give --out as well"))
+    if layout is not None and coverage is not None:
+        raise _fail(ValueError("give --layout or --coverage, not both"))
+    if (layout is not None or coverage is not None) and out is None:
+        raise _fail(ValueError("cameras not in the store have no store ids: give --out as well"))
     began = (start or datetime.now(UTC)).replace(microsecond=0)
     began = began if began.tzinfo else began.replace(tzinfo=UTC)
     graph = _graph(city)
-    sites = _layout_sites(graph, layout) if layout else _store_sites(graph)
+    if coverage is not None:
+        from tracing.cameras import coverage_sites
+
+        sites = {s.camera_id: s for s in coverage_sites(graph, coverage)}
+    else:
+        sites = _layout_sites(graph, layout) if layout else _store_sites(graph)
     try:
         options = SimOptions(
             miss_rate=miss_rate, dead_share=dead_share, misread_rate=misread_rate, clones=clones

@@ -16,8 +16,10 @@ from tracing.cameras import (
     CameraSite,
     approach_bearing,
     attach,
+    coverage_sites,
     grid_code,
     hits_from,
+    is_intersection,
     layout_geojson,
     nearest_node,
     place_cameras,
@@ -160,3 +162,18 @@ def test_layout_geojson_carries_the_credit(monaco: nx.MultiDiGraph) -> None:
     assert [f["properties"]["code"] for f in features] == [p.code for p in planned]
     node, distance = nearest_node(monaco, *features[0]["geometry"]["coordinates"])
     assert node == planned[0].node and distance < 1.0
+
+
+def test_coverage_puts_cameras_on_every_approach_of_the_top_intersections(
+    monaco: nx.MultiDiGraph,
+) -> None:
+    ranked = rank_intersections(monaco)
+    sites = coverage_sites(monaco, 0.1, ranked=ranked)
+    nodes = list(dict.fromkeys(s.node for s in sites))
+    assert nodes == ranked[: len(nodes)]
+    assert len(nodes) == round(0.1 * sum(1 for n in monaco if is_intersection(monaco, n)))
+    assert [s.camera_id for s in sites] == list(range(1, len(sites) + 1))
+    assert {(s.from_node, s.node) for s in sites} == {(u, n) for n in nodes for u in monaco.pred[n]}
+    for share in (0.0, 1.5):
+        with pytest.raises(CameraError, match="coverage"):
+            coverage_sites(monaco, share, ranked=ranked)

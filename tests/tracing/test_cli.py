@@ -91,6 +91,14 @@ def test_simulate_to_files_from_a_layout(monaco_pbf: Path, tmp_path: Path) -> No
     assert sightings and {s["camera_id"] for s in sightings} <= set(range(1, 61))
 
 
+def test_simulate_at_a_coverage_needs_no_cameras_anywhere(monaco_pbf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    args = ["simulate", "--city", str(monaco_pbf), "--coverage", "0.2", "--vehicles", "5"]
+    result = runner.invoke(app, [*args, "--start", START, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{len(out.read_text().splitlines())} sightings of 5 vehicles")
+
+
 def test_bad_requests_get_one_line_and_exit_2(
     monaco_pbf: Path, tmp_path: Path, clean_engine: Engine
 ) -> None:
@@ -99,6 +107,7 @@ def test_bad_requests_get_one_line_and_exit_2(
         ["cameras", "place", "--city", str(monaco_pbf), "--count", "3", "--strategy", "random"],
         ["simulate", "--city", str(monaco_pbf), "--layout", str(tmp_path / "x.geojson")],
         ["simulate", "--city", str(monaco_pbf)],  # an empty store
+        ["simulate", "--city", str(monaco_pbf), "--coverage", "0.1"],  # no --out
         ["simulate", "--city", str(monaco_pbf), "--layout", str(tmp_path), "--out", "o.jsonl"],
     ]
     for args in cases:
