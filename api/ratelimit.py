@@ -1,11 +1,14 @@
-"""Per-caller rate limits in Redis: a fixed one-minute window per caller and scope.
+"""Per-caller rate limits in Redis: a sliding one-minute window per caller and scope.
 
-A fixed window lets a caller burst up to twice the limit across a window edge; for keeping
-bulk history trawls off the search routes that is enough, and it costs one round trip.
+Each admitted request is a member of a sorted set scored by its time, so "the last 60
+seconds" is exact (no double burst at a fixed window's edge) and the wait is known to the
+second. Refused requests are not counted: backing off is always enough to get back in.
 """
 
 from __future__ import annotations
 
+import math
+import secrets
 import time
 from typing import Annotated
 
@@ -20,15 +23,35 @@ WINDOW_SECONDS = 60
 def hit(client: redis.Redis, key: str, *, limit: int, now: float | None = None) -> int | None:
     """Count one request against ``key``; the seconds to wait when over ``limit``, else None."""
     moment = time.time() if now is None else now
-    window = int(moment // WINDOW_SECONDS)
-    bucket = f"platetrace:ratelimit:{key}:{window}"
-    pipe = client.pipeline()
-    pipe.incr(bucket)
-    pipe.expire(bucket, WINDOW_SECONDS * 2)
-    count, _ = pipe.execute()
+    bucket = f"platetrace:ratelimit:{key}"
+    member = f"{moment:.6f}:{secrets.token_hex(4)}"
+    pipe = client.pipeline()  # MULTI: the trim, add and count see the same set
+    pipe.zremrangebyscore(bucket, "-inf", moment - WINDOW_SECONDS)
+    pipe.zadd(bucket, {member: moment})
+    pipe.zcard(bucket)
+    pipe.zrange(bucket, 0, 0, withscores=True)
+    pipe.expire(bucket, WINDOW_SECONDS)
+    _, _, count, oldest, _ = pipe.execute()
     if int(count) <= limit:
         return None
-    return int((window + 1) * WINDOW_SECONDS - moment) + 1
+    client.zrem(bucket, member)
+    return max(1, math.ceil(float(oldest[0][1]) + WINDOW_SECONDS - moment))
+
+
+def enforce(request: Request, key: str, *, limit: int, what: str) -> None:
+    """Count one request against ``key``: 429 over ``limit`` a minute, 503 without Redis."""
+    try:
+        wait = hit(request.app.state.redis, key, limit=limit)
+    except redis.RedisError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail="rate limiter unavailable; retry"
+        ) from exc
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"rate limit of {limit} {what} per minute reached; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 class RateLimit:
@@ -39,19 +62,8 @@ class RateLimit:
 
     def __call__(self, request: Request, principal: CurrentUser, settings: AppSettings) -> None:
         key = f"{self.scope}:{principal.role.value}:{principal.id}"
-        try:
-            wait = hit(request.app.state.redis, key, limit=settings.search_rate_per_minute)
-        except redis.RedisError as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, detail="rate limiter unavailable; retry"
-            ) from exc
-        if wait is not None:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                detail=f"rate limit of {settings.search_rate_per_minute} {self.scope} "
-                f"requests per minute reached; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
+        limit = settings.search_rate_per_minute
+        enforce(request, key, limit=limit, what=f"{self.scope} requests")
 
 
 SearchRateLimit = Annotated[None, Depends(RateLimit("search"))]

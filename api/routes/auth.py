@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, CurrentUser, DbConn
+from api.ratelimit import enforce
 from api.security import issue_token, verify_password
 from store.users import find_user
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
 class TokenOut(BaseModel):
@@ -29,11 +31,22 @@ class Me(BaseModel):
     agency_id: int | None = Field(examples=[2])
 
 
-@router.post("/token", responses={401: {"description": "Wrong username or password."}})
+@router.post(
+    "/token",
+    responses={
+        401: {"description": "Wrong username or password."},
+        429: {"description": "Too many sign-ins for this username; see Retry-After."},
+    },
+)
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], conn: DbConn, settings: AppSettings
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    conn: DbConn,
+    settings: AppSettings,
 ) -> TokenOut:
     """Exchange a username and password for a short-lived bearer token."""
+    # Per username, so guessing one account's password is slow whoever asks.
+    enforce(request, f"login:{form.username}", limit=LOGIN_ATTEMPTS_PER_MINUTE, what="sign-ins")
     user = find_user(conn, form.username)
     # verify_password runs even for unknown users, so timing does not reveal who exists.
     valid = verify_password(user.password_hash if user else None, form.password)

@@ -139,3 +139,10 @@ def test_new_api_keys_are_random_and_hashed() -> None:
     assert one.plaintext != two.plaintext
     assert one.key_hash != one.plaintext and len(one.key_hash) == 64
     assert one.plaintext.startswith(one.prefix)
+
+
+def test_sign_ins_per_username_are_rate_limited(client: TestClient, world: World) -> None:
+    statuses = [login(client, "investigator", "wrong password!") for _ in range(10)]
+    assert statuses == [401] * 10
+    assert login(client, "investigator") == 429  # even the right password waits now
+    assert login(client, "dispatcher") == 200  # other accounts are unaffected

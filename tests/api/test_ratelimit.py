@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,13 +15,18 @@ from platetrace.settings import Settings
 from tests.api.conftest import World
 
 
-def test_fixed_window_counts_per_key(redis_client: redis.Redis) -> None:
-    start = 1_000 * WINDOW_SECONDS + 10.0
-    assert [hit(redis_client, "k", limit=3, now=start) for _ in range(3)] == [None] * 3
-    assert hit(redis_client, "k", limit=3, now=start + 5) == WINDOW_SECONDS - 15 + 1
-    assert hit(redis_client, "other", limit=3, now=start) is None
-    assert hit(redis_client, "k", limit=3, now=start + WINDOW_SECONDS) is None  # next window
-    assert 0 < redis_client.ttl(f"platetrace:ratelimit:k:{1000}") <= 2 * WINDOW_SECONDS
+def test_sliding_window_counts_the_last_minute_per_key(redis_client: redis.Redis) -> None:
+    start = time.time()
+    assert [hit(redis_client, "k", limit=3, now=start + i) for i in range(3)] == [None] * 3
+    # The oldest of the three leaves the window at start + 60.
+    assert hit(redis_client, "k", limit=3, now=start + 20) == WINDOW_SECONDS - 20
+    assert hit(redis_client, "k", limit=3, now=start + 59.5) == 1  # refusals did not count
+    assert hit(redis_client, "other", limit=3, now=start + 20) is None
+    assert hit(redis_client, "k", limit=3, now=start + WINDOW_SECONDS + 0.5) is None
+    assert hit(redis_client, "k", limit=3, now=start + WINDOW_SECONDS + 1.5) is None
+    # Now start+2, +60.5 and +61.5 are in; the next one waits until start+2 ages out.
+    assert hit(redis_client, "k", limit=3, now=start + WINDOW_SECONDS + 1.7) == 1
+    assert 0 < redis_client.ttl("platetrace:ratelimit:k") <= WINDOW_SECONDS
 
 
 @pytest.fixture
