@@ -82,17 +82,20 @@ class PPOCRReader:
             out.update({i: self._decode(p) for i, p in zip(chunk, probs, strict=True)})
         return [out[i] for i in range(len(crops))]
 
-    def _folding(self) -> tuple[list[str], npt.NDArray[np.float32] | None]:
-        """Symbols we decode to (blank first) and the class->symbol summing matrix."""
+    def _folding(self) -> tuple[list[str], list[npt.NDArray[np.intp]] | None]:
+        """Symbols we decode to (blank first) and, per symbol, the model classes it sums."""
         if self.config.alphabet == "full":
             return self._classes, None
         symbols = ["", *PLATE_SYMBOLS]
-        column = {s: i for i, s in enumerate(symbols)}
-        fold = np.zeros((len(self._classes), len(symbols)), dtype=np.float32)
+        sources: dict[str, list[int]] = {s: [] for s in symbols}
         for i, c in enumerate(self._classes):
             target = LOWER_SHAPES.get(c, c)
-            if target in column:
-                fold[i, column[target]] = 1.0
+            if target in sources:
+                sources[target].append(i)
+        # Column k of the folded probabilities is the sum of classes fold[0][k], fold[1][k]...
+        depth = max(len(v) for v in sources.values())
+        zero = len(self._classes)  # an extra all-zero column pads symbols with fewer classes
+        fold = [np.array([(v + [zero] * depth)[d] for v in sources.values()]) for d in range(depth)]
         return symbols, fold
 
     def _batch(self, crops: Sequence[Image]) -> npt.NDArray[np.float32]:
@@ -108,7 +111,11 @@ class PPOCRReader:
         return batch
 
     def _decode(self, probs: npt.NDArray[np.float32]) -> Reading:
-        folded = probs if self._fold is None else probs @ self._fold
+        if self._fold is None:
+            folded = probs
+        else:
+            padded = np.concatenate([probs, np.zeros((len(probs), 1), probs.dtype)], axis=1)
+            folded = sum((padded[:, idx] for idx in self._fold[1:]), padded[:, self._fold[0]])
         best = folded.argmax(axis=1)
         chars: list[str] = []
         scores: list[float] = []

@@ -25,6 +25,8 @@ def session(path: Path, threads: int = 0) -> Any:
         raise FileNotFoundError(f"model file {path} is missing; reinstall rapidocr==3.4.2")
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Busy-waiting worker threads steal CPU from every other process on a shared host.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -184,11 +184,7 @@ def _agreeing(variants: Sequence[Sequence[Reading]]) -> list[tuple[list[Position
 def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:
     """Plate candidates from detected text lines: single lines, joined lines, stacked rows."""
     usable = sorted((b for b in boxes if b.height >= MIN_TEXT_HEIGHT), key=lambda b: b.centre[0])
-    rows = [Row((b,)) for b in usable]
-    chains: list[tuple[TextBox, ...]] = [(b,) for b in usable]
-    for _ in range(MAX_LINE_BOXES - 1):
-        chains = [(*c, b) for c in chains for b in usable if _same_line(c[-1], b)]
-        rows += [Row(c) for c in chains]
+    rows = [Row((b,)) for b in usable] + [Row(line) for line in _lines(usable)]
     single = [Candidate((r,)) for r in rows if _row_shaped(r)]
     stacked = [
         Candidate((top, bottom))
@@ -231,6 +227,25 @@ def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.flo
     pts = pts[order]  # clockwise in image coordinates, starting anywhere
     start = int(np.argmin(pts[:, 0] + pts[:, 1]))
     return np.roll(pts, -start, axis=0)
+
+
+def _lines(boxes: Sequence[TextBox]) -> list[tuple[TextBox, ...]]:
+    """Whole lines of two or more boxes, left to right; the format alignment skips non-plate."""
+    following = {a: [b for b in boxes if b is not a and _same_line(a, b)] for a in boxes}
+    preceded = {b for after in following.values() for b in after}
+    lines: list[tuple[TextBox, ...]] = []
+
+    def extend(line: tuple[TextBox, ...]) -> None:
+        if len(line) == MAX_LINE_BOXES or not following[line[-1]]:
+            lines.append(line)
+            return
+        for b in following[line[-1]]:
+            extend((*line, b))
+
+    for start in boxes:
+        if start not in preceded:
+            extend((start,))
+    return [line for line in lines if len(line) > 1]
 
 
 def _same_line(left: TextBox, right: TextBox) -> bool:
