@@ -10,6 +10,9 @@ Recognition workers ``XADD`` each sighting as JSON to ``platetrace:sightings``
    idempotent by a marker key) and record their stream ids;
 4. ``XACK`` the batch.
 
+Every few seconds a worker also claims abandoned entries and trims the stream below the
+oldest entry any group still needs, so the stream holds only unfinished work.
+
 A worker that dies anywhere leaves its batch pending; after ``claim_idle_ms`` another worker
 takes it over with ``XAUTOCLAIM`` and runs the same steps. Step 2 then writes nothing new,
 step 3 publishes exactly the alerts the dead worker had stored but not yet published (and for
@@ -153,6 +156,7 @@ class IngestWorker:
             try:
                 if time.monotonic() >= next_claim:
                     self.claim_abandoned()
+                    self.trim_acknowledged()
                     next_claim = time.monotonic() + self._options.claim_idle_ms / 4000
                 self.step()
                 backoff = 0.1
@@ -185,6 +189,24 @@ class IngestWorker:
             block=self._options.block_ms if start == ">" else None,
         )
         return _messages(reply[0][1]) if reply else []
+
+    def trim_acknowledged(self) -> int:
+        """Drop stream entries every group has acknowledged; return how many went.
+
+        Below both a group's oldest pending entry and its last delivered one, every entry is
+        acked; the stream keeps everything from the smallest such bound over all groups.
+        """
+        bounds = []
+        groups: Any = self._redis.xinfo_groups(SIGHTINGS_STREAM)
+        for group in groups:
+            name, delivered = _text(group["name"]), _text(group["last-delivered-id"])
+            pending: Any = self._redis.xpending(SIGHTINGS_STREAM, name)
+            oldest = _text(pending["min"]) if pending["pending"] else delivered
+            bounds.append(min(oldest, delivered, key=_id_key))
+        if not bounds:
+            return 0
+        floor = min(bounds, key=_id_key)
+        return int(self._redis.xtrim(SIGHTINGS_STREAM, minid=floor, approximate=False))
 
     def claim_abandoned(self) -> BatchResult:
         """Take over and process entries left pending by a dead worker."""
@@ -310,6 +332,11 @@ def _messages(raw: Any) -> list[Message]:
         for sid, fields in raw
         if fields is not None
     ]
+
+
+def _id_key(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _text(value: bytes | str) -> str:

@@ -155,6 +155,21 @@ def test_batch_is_stored_matched_published_and_acked_once(
     assert (sightings, alerts) == (100, 10)
     assert len(_stream_alerts(redis_client)) == 10
     assert redis_client.xpending(SIGHTINGS_STREAM, GROUP)["pending"] == 0
+    # All acked: trimming keeps only the last delivered entry.
+    assert worker.trim_acknowledged() == 129
+    assert redis_client.xlen(SIGHTINGS_STREAM) == 1
+
+
+def test_trimming_keeps_what_is_pending_or_undelivered(
+    clean_engine: Engine, redis_client: redis.Redis, camera_id: int
+) -> None:
+    publish_sightings(redis_client, _traffic(camera_id, 30))
+    worker = _worker(clean_engine, redis_client, "w1", batch=10)
+    worker.step()
+    redis_client.xreadgroup(GROUP, "stalled", {SIGHTINGS_STREAM: ">"}, count=10)
+    # 10 acked, 10 pending with "stalled", 10 never delivered: only the acked may go.
+    assert worker.trim_acknowledged() == 10
+    assert redis_client.xlen(SIGHTINGS_STREAM) == 20
 
 
 def test_unfit_entries_are_dead_lettered_not_lost(
