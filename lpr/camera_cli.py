@@ -20,6 +20,10 @@ def register(cameras: typer.Typer) -> None:
             float,
             typer.Option(min=0.1, max=30.0, help="Plate reads per second per camera, at most."),
         ] = 5.0,
+        refresh: Annotated[
+            float,
+            typer.Option(min=1.0, help="Seconds between looks at the camera list for changes."),
+        ] = 60.0,
     ) -> None:
         """Run every enabled camera with a stream: one sighting per passage into the store.
 
@@ -62,11 +66,12 @@ def register(cameras: typer.Typer) -> None:
         typer.echo(f"running {len(chosen)} camera(s); Ctrl-C stops", err=True)
         run_cameras(
             engine,
-            chosen,
             Recognizer(),
+            codes=camera or (),
             stop=stop,
             evidence_dir=settings.evidence_dir,
             max_evidence_bytes=settings.max_evidence_bytes,
             rate=rate,
+            refresh=refresh,
             on_sighting=show,
         )

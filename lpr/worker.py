@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -215,21 +215,37 @@ def enabled_cameras(engine: Engine, codes: Sequence[str] = ()) -> list[CameraRow
     return cameras
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    camera: CameraRow
+    stop: threading.Event
+    thread: threading.Thread
+
+
 def run_cameras(
     engine: Engine,
-    cameras: Sequence[CameraRow],
     reader: PlateReader,
     *,
     stop: threading.Event,
     evidence_dir: Path,
     max_evidence_bytes: int,
+    codes: Sequence[str] = (),
     rate: float = 5.0,
+    refresh: float = 60.0,
     on_sighting: Callable[[CameraRow, Sighting], None] | None = None,
 ) -> None:
-    """Run every camera in its own thread until ``stop`` is set; returns when all have ended."""
+    """Run every enabled camera (or those of ``codes``) in its own thread until ``stop``.
+
+    The camera list is read again every ``refresh`` seconds: new cameras start, disabled or
+    deleted ones stop, and a camera whose stream URL changed restarts. Returns when all ended.
+    """
+    if refresh <= 0:
+        raise ValueError(f"refresh must be positive, got {refresh}")
     shared = SharedReader(reader)
-    workers = [
-        CameraWorker(
+    running: dict[int, _Running] = {}
+
+    def start(camera: CameraRow) -> None:
+        worker = CameraWorker(
             camera,
             shared,
             engine,
@@ -238,13 +254,32 @@ def run_cameras(
             rate=rate,
             on_sighting=on_sighting,
         )
-        for camera in cameras
-    ]
-    threads = [
-        threading.Thread(target=w.run, args=(stop,), name=f"camera {w.camera.code}")
-        for w in workers
-    ]
-    for thread in threads:
+        halt = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(halt,), name=f"camera {camera.code}")
+        running[camera.id] = _Running(camera, halt, thread)
         thread.start()
-    for thread in threads:
-        thread.join()
+
+    def end(camera_id: int) -> None:
+        gone = running.pop(camera_id)
+        gone.stop.set()
+        gone.thread.join()
+
+    while True:
+        try:
+            wanted = {c.id: c for c in enabled_cameras(engine, codes)}
+        except SQLAlchemyError as error:
+            log.warning("camera list not refreshed, keeping %d running: %s", len(running), error)
+        else:
+            for camera_id, run in list(running.items()):
+                current = wanted.get(camera_id)
+                if current is None or current.stream_url != run.camera.stream_url:
+                    end(camera_id)
+            for camera_id, camera in wanted.items():
+                if camera_id not in running:
+                    start(camera)
+        if stop.wait(refresh):
+            break
+    for run in running.values():
+        run.stop.set()
+    for camera_id in list(running):
+        end(camera_id)

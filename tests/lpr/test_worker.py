@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
+from lpr.recognizer import Recognizer
 from lpr.types import BoundingBox, Image, Sighting
-from lpr.worker import enabled_cameras, ingest_key, store_sightings
-from store.cameras import CameraRow, NewCamera, create_camera
+from lpr.worker import enabled_cameras, ingest_key, run_cameras, store_sightings
+from store.cameras import CameraRow, NewCamera, create_camera, get_camera, update_camera
 from store.evidence import stored_evidence
 from store.sightings import SightingRow, sightings_by_plate
-from tests.lpr.conftest import CAR_PLATE
+from tests.lpr.conftest import CAR_PLATE, RtspCamera
 
 MAX_EVIDENCE = 4 * 1024 * 1024
 
@@ -92,3 +97,51 @@ def test_enabled_cameras_skips_disabled_and_streamless_ones(clean_engine: Engine
     add_camera(clean_engine, "HCM-Q1-BN-0006", "rtsp://127.0.0.1:9/c")
     assert [c.code for c in enabled_cameras(clean_engine)] == ["HCM-Q1-BN-0003", "HCM-Q1-BN-0006"]
     assert [c.code for c in enabled_cameras(clean_engine, ["HCM-Q1-BN-0006"])] == ["HCM-Q1-BN-0006"]
+
+
+def camera_threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.name.startswith("camera ")}
+
+
+def wait_until(done: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {within} s")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_run_cameras_follows_the_camera_list(
+    clean_engine: Engine, rtsp_camera: RtspCamera, recognizer: Recognizer, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    runner = threading.Thread(
+        target=run_cameras,
+        args=(clean_engine, recognizer),
+        kwargs={
+            "stop": stop,
+            "evidence_dir": tmp_path,
+            "max_evidence_bytes": MAX_EVIDENCE,
+            "refresh": 0.5,
+        },
+    )
+    runner.start()
+    try:
+        assert camera_threads() == set()
+        camera = add_camera(clean_engine, "HCM-Q1-BN-0201", rtsp_camera.url)
+
+        def status() -> str:
+            with clean_engine.connect() as conn:
+                return get_camera(conn, camera.id).status
+
+        wait_until(lambda: status() == "online", 60, "the new camera started")
+        assert camera_threads() == {"camera HCM-Q1-BN-0201"}
+        with clean_engine.begin() as conn:
+            update_camera(conn, camera.id, status="disabled")
+        wait_until(lambda: not camera_threads(), 60, "the disabled camera stopped")
+        assert status() == "disabled"
+    finally:
+        stop.set()
+        runner.join(60)
+    assert not runner.is_alive()
