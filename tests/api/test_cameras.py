@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
+from api.routes.cameras import Status
 from store.cameras import get_camera, list_cameras
+from store.models import CAMERA_STATUSES
 from store.users import agency_camera_ids
 from tests.api.conftest import World
+
+
+def test_the_api_offers_exactly_the_stores_camera_states() -> None:
+    assert set(get_args(Status)) == set(CAMERA_STATUSES)
+
 
 NEW = {"code": "HCM-TD-W07-0042", "name": "Kha Vạn Cân", "lat": 10.851, "lon": 106.772}
 
