@@ -94,17 +94,42 @@ def users_add(
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ID:HASH",
+            help="A head printed by an earlier run: also check it is still there, unchanged "
+            "(catches rows cut off the end, which a chain alone cannot).",
+        ),
+    ] = None,
+) -> None:
     """Check the audit log's hash chain; exit 1 naming the first broken row."""
-    from store.audit import verify_chain
+    from store.audit import chain_head, holds_anchor, verify_chain
     from store.db import make_engine
 
+    anchored: tuple[int, str] | None = None
+    if anchor is not None:
+        row_id, _, row_hash = anchor.partition(":")
+        if not row_id.isdigit() or len(row_hash) != 64:
+            _fail(f"--anchor must be ID:HASH as printed by this command, got {anchor!r}")
+        anchored = int(row_id), row_hash
     with make_engine().connect() as conn:
         broken = verify_chain(conn)
+        kept = anchored is None or holds_anchor(conn, *anchored)
+        head = chain_head(conn)
     if broken is not None:
         typer.echo(f"audit log broken at row {broken}: edited, inserted or deleted", err=True)
         raise typer.Exit(1)
-    typer.echo("audit log intact")
+    if not kept:
+        typer.echo(
+            f"audit log lost or changed anchor row {anchor}: truncated or rewritten", err=True
+        )
+        raise typer.Exit(1)
+    if head is None:
+        typer.echo("audit log intact: empty")
+    else:
+        typer.echo(f"audit log intact; head (keep it for --anchor): {head.id}:{head.hash}")
 
 
 def _fail(message: str) -> NoReturn:

@@ -185,6 +185,19 @@ def list_entries(
     return [_audit_row(r) for r in conn.execute(query)]
 
 
+def chain_head(conn: Connection) -> AuditRow | None:
+    """The newest row. A chain cannot show that rows were cut off its end, so operators record
+    the head (id and hash) elsewhere and later check it with ``holds_anchor``."""
+    row = conn.execute(select(*_COLUMNS).order_by(AuditLog.id.desc()).limit(1)).first()
+    return None if row is None else _audit_row(row)
+
+
+def holds_anchor(conn: Connection, row_id: int, row_hash: str) -> bool:
+    """Whether the row recorded earlier as ``(row_id, row_hash)`` is still there, unchanged."""
+    stored = conn.execute(select(AuditLog.hash).where(AuditLog.id == row_id)).scalar()
+    return stored == row_hash
+
+
 def verify_chain(conn: Connection, *, batch: int = 5000) -> int | None:
     """The id of the first row whose hash or link is broken, or ``None`` when the chain holds."""
     expected_prev = GENESIS

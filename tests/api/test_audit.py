@@ -165,3 +165,25 @@ def test_a_failed_request_leaves_no_audit_row(
     client.get("/sightings/987654321", params=PURPOSE, headers=world.headers["admin"])
     client.get(f"/sightings/{world.sighting_a}", headers=world.headers["admin"])  # no purpose
     assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == before
+
+
+def test_an_anchor_catches_rows_cut_off_the_end(
+    clean_engine: Engine, committed_log: list[int]
+) -> None:
+    result = runner.invoke(cli, ["audit", "verify"])
+    head = result.output.strip().rsplit(" ", 1)[-1]
+    assert head.startswith(f"{committed_log[-1]}:")
+    assert runner.invoke(cli, ["audit", "verify", "--anchor", head]).exit_code == 0
+    with clean_engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id >= :id"), {"id": committed_log[3]})
+    # The shortened chain is still a valid chain; only the recorded head shows the cut.
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
+    result = runner.invoke(cli, ["audit", "verify", "--anchor", head])
+    assert result.exit_code == 1
+    assert "anchor" in result.output
+
+
+def test_a_malformed_anchor_is_refused(clean_engine: Engine) -> None:
+    result = runner.invoke(cli, ["audit", "verify", "--anchor", "7:not-a-hash"])
+    assert result.exit_code == 2
+    assert "ID:HASH" in result.output

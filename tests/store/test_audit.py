@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from store.audit import GENESIS, NewAuditEntry, append, list_entries, row_hash, verify_chain
+from store.audit import (
+    GENESIS,
+    NewAuditEntry,
+    append,
+    chain_head,
+    holds_anchor,
+    list_entries,
+    row_hash,
+    verify_chain,
+)
 from store.errors import InvalidInput
 
 
@@ -110,3 +119,12 @@ def test_concurrent_writers_keep_one_chain(clean_engine: Engine) -> None:
     with clean_engine.connect() as conn:
         assert len(list_entries(conn, limit=100)) == 45
         assert verify_chain(conn) is None
+
+
+def test_head_and_anchor(conn: Connection) -> None:
+    assert chain_head(conn) is None
+    rows = [append(conn, entry(n)) for n in range(3)]
+    assert chain_head(conn) == rows[-1]
+    assert holds_anchor(conn, rows[1].id, rows[1].hash)
+    assert not holds_anchor(conn, rows[1].id, rows[0].hash)
+    assert not holds_anchor(conn, rows[-1].id + 1, rows[-1].hash)
