@@ -63,6 +63,7 @@ function buildTabs(role) {
       s.hidden = s.dataset.panel !== name;
     for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === name));
     map.invalidateSize();
+    document.dispatchEvent(new CustomEvent("panelchange", { detail: name }));
   };
   for (const section of sections) {
     const button = el("button", {
@@ -126,6 +127,10 @@ $("#district").addEventListener("change", (event) => {
 
 async function start() {
   started = true;
+  // Every role with a map needs the same two files: fetch them while asking who we are.
+  // A role without a map is refused them, and that answer is simply not used.
+  const early = { roads: getJSON("/map/roads"), cameras: getJSON("/map/cameras") };
+  for (const pending of Object.values(early)) pending.catch(() => {});
   const me = await attempt(() => getJSON("/auth/me"));
   if (!me) return;
   signedIn = me.name;
@@ -139,8 +144,8 @@ async function start() {
   const context = { map, cameras, role: me.role, tabs, refreshCameras };
   if (tabs.names.includes("cameras")) {
     const [roads] = await Promise.all([
-      attempt(() => loadRoads(map)),
-      attempt(() => cameras.load()),
+      attempt(() => loadRoads(map, early.roads)),
+      attempt(() => cameras.load(early.cameras)),
     ]);
     const bounds = cameras.bounds();
     if (!roads && bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });

@@ -10,14 +10,15 @@ import {
   el,
   formatTime,
   fromLocalInput,
+  onPanel,
   saveWithProgress,
   toLocalInput,
 } from "./ui.js";
 
 const STYLE = {
-  observed: { color: "#1f6feb", weight: 5, opacity: 0.9 },
-  inferred: { color: "#1f6feb", weight: 4, opacity: 0.8, dashArray: "8 8" },
-  impossible: { color: "#d93025", weight: 4, opacity: 0.9, dashArray: "2 8" },
+  observed: { color: "#1f6feb", weight: 5, opacity: 0.95 },
+  inferred: { color: "#1f6feb", weight: 4, opacity: 0.9, dashArray: "8 8" },
+  impossible: { color: "#d93025", weight: 4, opacity: 0.95, dashArray: "2 8" },
 };
 const PLAY_SECONDS = 20; // a whole route plays in about this long, however long it took
 
@@ -167,10 +168,11 @@ export function initPlayback({ map, cameras }) {
   function draw() {
     layer.clearLayers();
     for (const segment of model.segments) {
-      const line = L.polyline(
-        segment.points.map((p) => [p.lat, p.lon]),
-        STYLE[segment.kind],
-      );
+      const points = segment.points.map((p) => [p.lat, p.lon]);
+      // A white casing keeps the route readable over the streets and camera dots.
+      const casing = { color: "#ffffff", opacity: 0.9, weight: STYLE[segment.kind].weight + 4 };
+      L.polyline(points, { ...casing, interactive: false }).addTo(layer);
+      const line = L.polyline(points, STYLE[segment.kind]);
       const confidence =
         segment.confidence === undefined ? "" : ` · confidence ${segment.confidence}`;
       line.bindTooltip(`${segment.kind}${confidence}`, { sticky: true }).addTo(layer);
@@ -251,6 +253,13 @@ export function initPlayback({ map, cameras }) {
     seek(first());
   });
 
+  onPanel("route", (open) => {
+    if (open) layer.addTo(map);
+    else {
+      pause();
+      layer.remove();
+    }
+  });
   slider.addEventListener("input", () => {
     pause();
     seek(first() + (span() * Number(slider.value)) / Number(slider.max));

@@ -9,6 +9,7 @@ import {
   el,
   formatTime,
   fromLocalInput,
+  onPanel,
   saveWithProgress,
   toLocalInput,
 } from "./ui.js";
@@ -27,6 +28,7 @@ class AreaDrawer {
   constructor(map, cameras, onChange) {
     this.map = map;
     this.cameras = cameras;
+    this.group = L.layerGroup().addTo(map); // holds the shape, so the panel can hide it
     this.onChange = onChange;
     this.points = [];
     this.shape = null;
@@ -52,7 +54,7 @@ class AreaDrawer {
         color: "#7b2fbe",
         weight: 2,
         dashArray: "6 4",
-      }).addTo(this.map);
+      }).addTo(this.group);
     this.onChange();
   }
 
@@ -105,6 +107,10 @@ export function initSearch({ map, cameras }) {
     $("#draw-area").hidden = area.drawing;
     $("#finish-area").hidden = !area.drawing;
     $("#clear-area").hidden = area.drawing || !area.geometry();
+  });
+  onPanel("search", (open) => {
+    for (const layer of [results, area.group]) open ? layer.addTo(map) : layer.remove();
+    if (!open && area.drawing) area.finish();
   });
   $("#draw-area").addEventListener("click", () => area.start());
   $("#finish-area").addEventListener("click", () => area.finish());

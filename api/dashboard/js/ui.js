@@ -39,6 +39,12 @@ export function fromLocalInput(value) {
   return value ? new Date(value).toISOString() : "";
 }
 
+// Calls back with true when the named panel opens and false when another one does: a panel
+// shows its layers on the map only while it is open, so two tasks never mix on the map.
+export function onPanel(name, callback) {
+  document.addEventListener("panelchange", (event) => callback(event.detail === name));
+}
+
 let toastTimer;
 
 export function toast(message, { bad = false } = {}) {
