@@ -13,6 +13,7 @@ import hashlib
 import math
 import pickle
 import re
+import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -256,23 +257,32 @@ def load_graph(
     variant = "svc" if include_service else "std"
     cached = cache_dir / f"graph-v{_CACHE_VERSION}-{variant}-{file_sha256(path)}.pickle"
     if cached.is_file():
-        # The graph is ~10^5 small dicts and tuples: collecting garbage while they are created
-        # triples the load time, and none of them is garbage.
-        gc.disable()
-        try:
-            with cached.open("rb") as fh:
-                # Only files this function wrote, named by the input's hash, are unpickled.
-                graph: nx.MultiDiGraph = pickle.load(fh)  # noqa: S301
-        finally:
-            gc.enable()
-        return graph
+        graph = _read_cache(cached)
+        if graph is not None:
+            return graph
     graph = build_graph(path, include_service=include_service)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".tmp")
-    with partial.open("wb") as fh:
+    # A private temporary name: two processes building at once must not write the same file.
+    with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".tmp", delete=False) as fh:
         pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(cached)  # atomic: a concurrent reader never sees half a file
+    Path(fh.name).replace(cached)  # atomic: a concurrent reader never sees half a file
     return graph
+
+
+def _read_cache(cached: Path) -> nx.MultiDiGraph | None:
+    """The cached graph, or None when the file is damaged (it is then rebuilt)."""
+    # The graph is ~10^5 small dicts and tuples: collecting garbage while they are created
+    # triples the load time, and none of them is garbage.
+    gc.disable()
+    try:
+        with cached.open("rb") as fh:
+            # Only files load_graph wrote, named by the input's hash, are unpickled.
+            graph = pickle.load(fh)  # noqa: S301
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+        return None
+    finally:
+        gc.enable()
+    return graph if isinstance(graph, nx.MultiDiGraph) else None
 
 
 def node_point(graph: nx.MultiDiGraph, node: int) -> tuple[float, float]:

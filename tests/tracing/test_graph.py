@@ -152,6 +152,16 @@ def test_second_load_comes_from_the_cache(
     assert cached.stat().st_mtime_ns == written  # read, not rebuilt
 
 
+def test_a_damaged_cache_is_rebuilt(monaco_pbf: Path, graph_cache: Path, tmp_path: Path) -> None:
+    (good,) = graph_cache.glob("graph-*.pickle")
+    damaged = tmp_path / good.name
+    damaged.write_bytes(good.read_bytes()[:1000])
+    rebuilt = load_graph(monaco_pbf, cache_dir=tmp_path)
+    assert rebuilt.number_of_edges() > 0
+    assert damaged.stat().st_size > 1000  # written anew
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_missing_and_broken_files_raise_graph_error(tmp_path: Path) -> None:
     with pytest.raises(GraphError, match="not found"):
         load_graph(tmp_path / "nowhere.osm.pbf", cache_dir=tmp_path)
