@@ -25,7 +25,6 @@ from pathlib import Path
 import httpx
 import networkx as nx
 import pytest
-import redis
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from sqlalchemy import Engine, update
@@ -37,7 +36,8 @@ from store.models import Camera
 from store.sightings import NewSighting, add_sightings
 from store.users import NewUser, Role, create_agency, create_user, grant_cameras
 from store.watchlist import NewWatchlistEntry, add_entry
-from tests.conftest import REDIS_BASE, ROOT, _truncate_all, require_shared_data
+from tests.conftest import ROOT, _truncate_all, require_shared_data
+from tests.tracing.private_redis import PrivateRedis
 from tracing.cameras import PlannedCamera, place_cameras
 from tracing.graph import haversine_m, load_graph
 
@@ -49,9 +49,6 @@ WATCHED_PLATE = "59X77777"
 CASE = {"reason": "hit and run on Điện Biên Phủ", "case_id": "HCM-2026-000777"}
 CACHE = ROOT / "var" / "cache"
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
-# Not the suite's Redis database: a test elsewhere that flushes it would delete the streams
-# the live ingest worker and the SSE stream are blocked on, for the whole module.
-REDIS_URL = f"{REDIS_BASE}/12"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -262,10 +259,12 @@ def live(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         **os.environ,
         "PLATETRACE_CITY_OSM": str(city),
         "PLATETRACE_DATA_DIR": str(data_dir),
-        "PLATETRACE_REDIS_URL": REDIS_URL,
     }
-    streams = redis.Redis.from_url(REDIS_URL)
-    streams.flushdb()
+    # A Redis of the module's own: the live ingest worker and the SSE stream block on their
+    # streams for the whole module, and other test sessions flush the shared test database.
+    streams = PrivateRedis(data_dir)
+    streams.start()
+    env["PLATETRACE_REDIS_URL"] = streams.url
     logs = data_dir / "logs"
     logs.mkdir()
     with (
@@ -301,13 +300,12 @@ def live(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
             _truncate_all(engine)
             seeded = _seed(engine, load_graph(city, cache_dir=CACHE), data_dir / "evidence")
             _wait_until_up(url, server)
-            yield Live(url=url, redis_url=REDIS_URL, seeded=seeded)
+            yield Live(url=url, redis_url=streams.url, seeded=seeded)
         finally:
             _stop(ingest)
             _stop(server)
+            streams.stop()
             _truncate_all(engine)
-            streams.flushdb()
-            streams.close()
 
 
 @pytest.fixture(scope="module")
