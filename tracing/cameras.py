@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import networkx as nx
 import numpy as np
@@ -25,6 +25,11 @@ import numpy.typing as npt
 
 from tracing.graph import ROAD_RANK, bearing_deg, haversine_m, road_rank
 from tracing.routes import Approach, Hit
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from store.cameras import CameraRow
 
 Strategy = Literal["intersections", "arterials"]
 STRATEGIES: tuple[Strategy, ...] = ("intersections", "arterials")
@@ -320,6 +325,17 @@ def sites_of(planned: Sequence[PlannedCamera], ids: Sequence[int]) -> list[Camer
     if len(planned) != len(ids):
         raise CameraError(f"{len(planned)} cameras but {len(ids)} ids")
     return [CameraSite(i, p.node, p.from_node) for p, i in zip(planned, ids, strict=True)]
+
+
+def save_layout(conn: Connection, planned: Sequence[PlannedCamera]) -> list[CameraRow]:
+    """Create the planned cameras in the store (the caller owns the transaction)."""
+    from store.cameras import NewCamera, create_cameras
+
+    cams = [
+        NewCamera(p.code, p.name, p.lat, p.lon, heading=p.heading, graph_node=p.node)
+        for p in planned
+    ]
+    return create_cameras(conn, cams)
 
 
 def layout_geojson(planned: Sequence[PlannedCamera], *, credit: str) -> dict[str, object]:

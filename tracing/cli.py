@@ -68,17 +68,13 @@ def place(
             typer.echo(f"{p.code}  {p.lat:.6f},{p.lon:.6f}  {p.heading:5.1f}°  {p.name}")
         typer.echo(f"{len(planned)} cameras (dry run, nothing written)")
         return
-    from store.cameras import NewCamera, create_cameras
     from store.db import make_engine
     from store.errors import StoreError
+    from tracing.cameras import save_layout
 
-    cams = [
-        NewCamera(p.code, p.name, p.lat, p.lon, heading=p.heading, graph_node=p.node)
-        for p in planned
-    ]
     try:
         with make_engine().begin() as conn:
-            rows = create_cameras(conn, cams)
+            rows = save_layout(conn, planned)
     except StoreError as exc:
         raise _fail(exc) from exc
     typer.echo(f"{len(rows)} cameras added ({rows[0].code} … {rows[-1].code})")

@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 from sqlalchemy import Connection
 
-from store.cameras import NewCamera, create_cameras, list_cameras
+from store.cameras import list_cameras
 from store.models import CAMERA_CODE_PATTERN
 from tracing.cameras import (
     ARTERIAL_RANK,
@@ -24,6 +24,7 @@ from tracing.cameras import (
     nearest_node,
     place_cameras,
     rank_intersections,
+    save_layout,
     sites_of,
     watched_approaches,
 )
@@ -124,14 +125,9 @@ def test_a_layout_survives_the_store_and_attaches_back(
     monaco: nx.MultiDiGraph, conn: Connection
 ) -> None:
     planned = place_cameras(monaco, count=12, city="MCO")
-    rows = create_cameras(
-        conn,
-        [
-            NewCamera(p.code, p.name, p.lat, p.lon, heading=p.heading, graph_node=p.node)
-            for p in planned
-        ],
-    )
+    rows = save_layout(conn, planned)
     assert [r.code for r in list_cameras(conn)] == [p.code for p in planned]
+    assert [r.graph_node for r in rows] == [p.node for p in planned]
     sites = sites_of(planned, [r.id for r in rows])
     for row, site in zip(rows, sites, strict=True):
         again = attach(monaco, camera_id=row.id, lon=row.lon, lat=row.lat, heading=row.heading)

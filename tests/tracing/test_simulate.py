@@ -13,9 +13,14 @@ import pytest
 from sqlalchemy import Connection
 
 from lpr.plates import parse
-from store.cameras import NewCamera, create_cameras
 from store.sightings import sightings_by_plate
-from tracing.cameras import CameraSite, place_cameras, sites_of, watched_approaches
+from tracing.cameras import (
+    CameraSite,
+    place_cameras,
+    save_layout,
+    sites_of,
+    watched_approaches,
+)
 from tracing.routes import Hit, camera_coverage, reconstruct
 from tracing.simulate import (
     CONFUSIONS,
@@ -176,8 +181,7 @@ def test_sightings_go_to_the_store_once(
     monaco: nx.MultiDiGraph, conn: Connection, sim: Simulation
 ) -> None:
     planned = place_cameras(monaco, count=120, city="MCO")
-    cams = [NewCamera(p.code, p.name, p.lat, p.lon, p.heading) for p in planned]
-    rows = create_cameras(conn, cams)
+    rows = save_layout(conn, planned)
     # The fixture's cameras are numbered 1…120 in layout order: give them the store's ids.
     ids = {i + 1: row.id for i, row in enumerate(rows)}
     sightings = tuple(replace(s, camera_id=ids[s.camera_id]) for s in sim.sightings)
