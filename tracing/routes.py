@@ -61,17 +61,18 @@ class FitModel:
     fastest path plus ``stop_s`` (the vehicle stopped somewhere).
     """
 
-    prior_slowness: float = 1.4
-    slowness_sigma: float = 0.35
-    detour_per_s: float = 1 / 8
-    max_detour: float = 0.6
+    prior_slowness: float = 1.4  # free-flow speeds are limits; a busy city drives slower
+    slowness_sigma: float = 0.35  # per segment: lights and queues vary more than drivers do
+    detour_per_s: float = 1 / 8  # log-probability lost per second slower than the fastest path
+    max_detour: float = 0.6  # candidates up to 60 % (+ detour_slack_s) slower than the fastest
     detour_slack_s: float = 30.0
-    max_speedup: float = 2.0
+    max_speedup: float = 2.0  # night-time speeding on empty streets stays below this
     clock_slack_s: float = 5.0
     max_slowdown: float = 4.0
     stop_s: float = 300.0
     max_gap_s: float = 3 * 3600.0
-    same_place_s: float = 60.0
+    same_place_s: float = 60.0  # the same camera again within a minute is the same passage
+    # Above a healthy camera's few percent: it also covers cameras that died unnoticed.
     miss_rate: float = 0.1
     candidates: int = 8
 
