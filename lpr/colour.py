@@ -2,14 +2,15 @@
 
 Method: the body panel right above a plate (boot lid, bonnet, bumper) is the largest stretch of
 paint a plate camera sees. We take a window above the plate, three plate-widths wide and about
-one plate-width tall, leaving a gap of a third of the plate's height so the plate's frame is out,
-and drop the plate box itself. Its pixels (subsampled to a few thousand) are smoothed and
-clustered in CIE Lab with k-means (k=3): the largest cluster is the paint, the others are
-glass, grille, lights, shadow and background. The paint's mean is named by simple rules in
+one plate-width tall, ending a third of the plate's height above it so neither the plate nor
+its frame is in it. Its pixels (subsampled to a few thousand) are smoothed and
+clustered in CIE Lab with k-means (k=3); each cluster's mean is named, clusters of one name
+count as one (light and shade of one paint), and the name covering most of the window is the
+paint; the rest is glass, grille, lights, shadow or background. Names come from simple rules in
 HSV (dark → black, unsaturated → white/grey by brightness, else by hue, with dull orange-red
 hues as brown). ``grey`` also stands for silver and ``brown`` for beige.
 
-Confidence is the paint cluster's share of the window times how far the colour sits from the
+Confidence is the paint's share of the window times how far the colour sits from the
 nearest naming boundary (so a 50% cluster on the white/grey edge is not reported as sure).
 No window (plate at the top edge, or a plate crop with no vehicle around it) → no colour.
 """
@@ -61,14 +62,22 @@ def vehicle_colour(image: Image, plate: BoundingBox) -> VehicleColour | None:
     step = max(1, len(lab) // SAMPLE)
     pixels = lab[::step]
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    # Fixed seed through deterministic centre choice: the same image gives the same colour.
+    # A fixed seed: the same picture always gets the same colour.
     cv2.setRNGSeed(7)
     start = np.zeros((len(pixels), 1), dtype=np.int32)
     _, labels, centres = cv2.kmeans(pixels, 3, start, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    counts = np.bincount(labels.ravel(), minlength=3)
-    paint = int(counts.argmax())
-    name, margin = name_lab(centres[paint])
-    return VehicleColour(name, round(float(counts[paint] / counts.sum()) * margin, 3))
+    shares = np.bincount(labels.ravel(), minlength=3) / len(pixels)
+    # Clusters of one name are one paint split by light and shade.
+    named = [
+        (*name_lab(np.asarray(centre, dtype=np.float32)), float(share))
+        for centre, share in zip(centres, shares, strict=True)
+    ]
+    totals: dict[str, float] = {}
+    for name, _, share in named:
+        totals[name] = totals.get(name, 0.0) + share
+    paint = max(totals, key=totals.__getitem__)
+    margin = max((m, share) for name, m, share in named if name == paint)[0]
+    return VehicleColour(paint, round(totals[paint] * margin, 3))
 
 
 def name_lab(lab: npt.NDArray[np.float32]) -> tuple[str, float]:

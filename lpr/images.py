@@ -43,7 +43,7 @@ def load_image(source: str | Path) -> Image:
 def decode_image(data: bytes, *, name: str = "image", max_pixels: int = MAX_PIXELS) -> Image:
     """Decode JPEG/PNG/WebP/... bytes to BGR, honouring EXIF orientation."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # we refuse earlier
         try:
             with PILImage.open(io.BytesIO(data)) as img:
                 width, height = img.size
@@ -56,7 +56,11 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int = MAX_PIXE
                 rgb = ImageOps.exif_transpose(img).convert("RGB")
         except ImageError:
             raise
-        except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as e:
+        except PILImage.DecompressionBombError as e:  # Pillow's own, stricter-than-ours guard
+            raise ImageTooLarge(
+                f"{name}: more than the {max_pixels / 1e6:.0f} megapixels we decode ({e})"
+            ) from e
+        except (OSError, SyntaxError, ValueError) as e:
             raise ImageError(f"{name}: not a readable image ({e})") from e
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1])
 

@@ -139,15 +139,11 @@ def match(
     min_score: float = MIN_SCORE,
 ) -> PlateMatch | None:
     """The most probable plate among the formats of ``countries`` (all when None), or None."""
-    if countries is not None:
-        unknown = {c.upper() for c in countries} - set(COUNTRIES)
-        if unknown:
-            raise PlateError(f"no plate format for {sorted(unknown)}; known: {list(COUNTRIES)}")
-        wanted = {c.upper() for c in countries}
+    wanted = check_countries(countries)
     clean = _clean(positions)
     best: PlateMatch | None = None
     for fmt in FORMATS:
-        if countries is not None and fmt.country not in wanted:
+        if wanted is not None and fmt.country not in wanted:
             continue
         found = (
             _match_generic(clean, fmt)
@@ -157,6 +153,17 @@ def match(
         if found is not None and (best is None or found.score > best.score):
             best = found
     return best if best is not None and best.score >= min_score else None
+
+
+def check_countries(countries: Collection[str] | None) -> frozenset[str] | None:
+    """The countries in capitals, or ``PlateError`` naming those with no format."""
+    if countries is None:
+        return None
+    wanted = frozenset(c.upper() for c in countries)
+    unknown = wanted - set(COUNTRIES)
+    if unknown:
+        raise PlateError(f"no plate format for {sorted(unknown)}; known: {list(COUNTRIES)}")
+    return wanted
 
 
 def parse(text: str, *, countries: Collection[str] | None = None) -> PlateMatch:

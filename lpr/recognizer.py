@@ -29,7 +29,7 @@ import numpy.typing as npt
 from lpr.colour import vehicle_colour
 from lpr.detect import Detector, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
-from lpr.plates import PlateMatch, Position, join_rows, match
+from lpr.plates import PlateMatch, Position, check_countries, join_rows, match
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
@@ -87,7 +87,7 @@ class Recognizer:
     ) -> None:
         self.detector = detector or PPOCRDetector()
         self.reader = reader or PPOCRReader()
-        self.countries = countries
+        self.countries = check_countries(countries)
         self.min_score = min_score
         self.colour = colour
 

@@ -1,0 +1,74 @@
+"""The recogniser on drawn plates and on real photos from the shared evaluation sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lpr.detect import detectors
+from lpr.images import load_image
+from lpr.ocr import readers
+from lpr.recognizer import Recognizer
+from lpr.registry import BackendError
+from tests.conftest import require_shared_data
+from tests.lpr.plate_images import car_with_plate, empty_scene
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "country"),
+    [("AB1234CE", "red", "UA"), ("A123BC77", "blue", "RU"), ("ABC1D23", "white", "BR")],
+)
+def test_reads_a_drawn_plate_with_its_colour(
+    recognizer: Recognizer, text: str, body: str, country: str
+) -> None:
+    image, drawn = car_with_plate(text, body=body)
+    best, *_ = recognizer.read(image)
+    assert (best.plate, best.country, best.colour) == (text, country, body)
+    assert best.box.iou(drawn) > 0.3  # the read box hugs the text, the drawn one the plate
+    assert 0.5 < best.confidence <= 1.0
+    assert best.colour_confidence > 0.5
+
+
+def test_a_picture_without_a_plate_gives_nothing(recognizer: Recognizer) -> None:
+    assert recognizer.read(empty_scene()) == []
+
+
+def test_a_region_keeps_only_its_formats() -> None:
+    image, _ = car_with_plate("AB1234CE")
+    reads = Recognizer(countries=["RU"]).read(image)
+    assert all(r.country == "RU" for r in reads)
+    assert "AB1234CE" not in {r.plate for r in reads}
+
+
+@pytest.mark.parametrize(
+    ("image", "plate"),
+    [
+        ("openalpr-br/OKL1235.jpg", "OKL1235"),
+        ("openalpr-eu/test_057.jpg", "RK300AS"),
+        ("ua-photos/8.jpeg", "AE1077CO"),
+        ("ru-crops/07.jpg", "T786YT777"),  # a crop: the plate fills the picture
+    ],
+)
+def test_reads_real_photos(
+    recognizer: Recognizer, shared_data: Path, image: str, plate: str
+) -> None:
+    path = require_shared_data(shared_data / "plates" / image)
+    reads = recognizer.read(load_image(path))
+    assert reads, f"no plate in {image}"
+    assert reads[0].plate == plate
+
+
+def test_refuses_what_is_not_a_bgr_picture(recognizer: Recognizer) -> None:
+    with pytest.raises(ValueError, match="expected a BGR uint8 image"):
+        recognizer.read(np.zeros((10, 10), dtype=np.uint8))
+
+
+def test_backends_are_built_by_name_with_checked_options() -> None:
+    assert "ppocr" in detectors.names()
+    assert "ppocr" in readers.names()
+    with pytest.raises(BackendError, match="no detector named 'yolo'"):
+        Recognizer.from_names(detector="yolo")
+    with pytest.raises(BackendError, match="bad options for reader 'ppocr'"):
+        Recognizer.from_names(reader_options={"height": 2})
