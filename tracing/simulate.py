@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy.typing as npt
 from lpr.plates import FORMATS, TO_LETTER, VN_LETTERS, PlateFormat
 from tracing.cameras import CameraSite
 from tracing.graph import RoutingIndex, haversine_m, road_rank, routing_index
+from tracing.routes import Approach
 
 # Province codes registered in Ho Chi Minh City (41, 50–59).
 HCM_PROVINCES = ("41", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59")
@@ -176,6 +178,66 @@ def _drive(
     return path[::-1]
 
 
+def _watching(graph: nx.MultiDiGraph, cameras: Sequence[CameraSite]) -> dict[Approach, list[int]]:
+    """The cameras on each approach (a camera without heading watches every approach)."""
+    watching: dict[Approach, list[int]] = defaultdict(list)
+    for site in cameras:
+        if site.node not in graph:
+            raise SimulationError(f"camera {site.camera_id} sits on node {site.node}, not in graph")
+        sources = [site.from_node] if site.from_node is not None else list(graph.pred[site.node])
+        for u in sources:
+            watching[(u, site.node)].append(site.camera_id)
+    return watching
+
+
+def _timed(
+    index: RoutingIndex,
+    path: list[int],
+    departure: datetime,
+    slowness: float,
+    jitter: float,
+    rng: np.random.Generator,
+) -> tuple[tuple[int, ...], tuple[datetime, ...]]:
+    """Graph nodes of a path and the arrival time at each, at the driver's pace."""
+    costs = np.array([index.cost[edge] for edge in pairwise(path)])
+    seconds = costs * slowness * rng.lognormal(0.0, jitter, len(costs))
+    elapsed = np.concatenate(([0.0], np.cumsum(seconds)))
+    nodes = tuple(int(index.nodes[p]) for p in path)
+    return nodes, tuple(departure + timedelta(seconds=float(s)) for s in elapsed)
+
+
+def _observe(
+    trip: TrueTrip,
+    watching: Mapping[Approach, list[int]],
+    dead: frozenset[int],
+    options: SimOptions,
+    prng: random.Random,
+    seed: int,
+) -> list[SimSighting]:
+    """What the cameras along the trip report: misses, dead cameras and misreads included."""
+    out = []
+    for step, edge in enumerate(pairwise(trip.nodes)):
+        for camera_id in watching.get(edge, ()):
+            if camera_id in dead or prng.random() < options.miss_rate:
+                continue
+            read, confidence = trip.plate, prng.uniform(0.85, 0.99)
+            if prng.random() < options.misread_rate:
+                read, confidence = misread(read, prng), prng.uniform(0.5, 0.8)
+            out.append(
+                SimSighting(
+                    ingest_key=f"sim-{seed}-{trip.vehicle}-{step}-{camera_id}",
+                    camera_id=camera_id,
+                    plate=read,
+                    plate_raw=read,
+                    confidence=round(confidence, 3),
+                    observed_at=trip.times[step + 1],
+                    vehicle=trip.vehicle,
+                    true_plate=trip.plate,
+                )
+            )
+    return out
+
+
 def simulate(
     graph: nx.MultiDiGraph,
     cameras: Sequence[CameraSite],
@@ -196,20 +258,13 @@ def simulate(
     rng = np.random.default_rng(seed)
     prng = random.Random(seed)
     index = routing_index(graph)
-    watching: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for site in cameras:
-        if site.node not in graph:
-            raise SimulationError(f"camera {site.camera_id} sits on node {site.node}, not in graph")
-        sources = [site.from_node] if site.from_node is not None else list(graph.pred[site.node])
-        for u in sources:
-            watching[(u, site.node)].append(site.camera_id)
+    watching = _watching(graph, cameras)
     ids = sorted({s.camera_id for s in cameras})
     dead = frozenset(prng.sample(ids, round(len(ids) * opts.dead_share)))
     weights = _origin_weights(graph, index)
     plates = vn_plates(vehicles, prng)
 
     truth: list[TrueTrip] = []
-    departures: list[datetime] = []
     for vehicle in range(vehicles + opts.clones):
         clone_of = prng.randrange(vehicles) if vehicle >= vehicles else None
         path = None
@@ -220,39 +275,13 @@ def simulate(
             departure = start + timedelta(seconds=float(rng.uniform(0, opts.departures_s)))
         else:
             # A clone is only caught by its timing if it drives while the original does.
-            departure = departures[clone_of] + timedelta(seconds=float(rng.uniform(-300, 300)))
-        departures.append(departure)
+            departure = truth[clone_of].times[0] + timedelta(seconds=float(rng.uniform(-300, 300)))
         slowness = float(opts.slowness_median * rng.lognormal(0.0, opts.slowness_sigma))
-        costs = np.asarray(index.forward[path[:-1], path[1:]]).ravel()
-        seconds = costs * slowness * rng.lognormal(0.0, opts.jitter_sigma, len(costs))
-        elapsed = np.concatenate(([0.0], np.cumsum(seconds)))
-        nodes = tuple(int(index.nodes[p]) for p in path)
-        times = tuple(departure + timedelta(seconds=float(s)) for s in elapsed)
-        plate = plates[clone_of] if clone_of is not None else plates[vehicle]
+        nodes, times = _timed(index, path, departure, slowness, opts.jitter_sigma, rng)
+        plate = plates[vehicle if clone_of is None else clone_of]
         truth.append(TrueTrip(vehicle, plate, nodes, times, slowness, clone_of))
 
-    sightings: list[SimSighting] = []
-    for trip in truth:
-        for step, edge in enumerate(zip(trip.nodes, trip.nodes[1:], strict=False)):
-            for camera_id in watching.get(edge, ()):
-                if camera_id in dead or prng.random() < opts.miss_rate:
-                    continue
-                read = trip.plate
-                confidence = prng.uniform(0.85, 0.99)
-                if prng.random() < opts.misread_rate:
-                    read, confidence = misread(read, prng), prng.uniform(0.5, 0.8)
-                sightings.append(
-                    SimSighting(
-                        ingest_key=f"sim-{seed}-{trip.vehicle}-{step}-{camera_id}",
-                        camera_id=camera_id,
-                        plate=read,
-                        plate_raw=read,
-                        confidence=round(confidence, 3),
-                        observed_at=trip.times[step + 1],
-                        vehicle=trip.vehicle,
-                        true_plate=trip.plate,
-                    )
-                )
+    sightings = [s for trip in truth for s in _observe(trip, watching, dead, opts, prng, seed)]
     sightings.sort(key=lambda s: (s.observed_at, s.ingest_key))
     return Simulation(tuple(sightings), tuple(truth), dead)
 
