@@ -166,9 +166,11 @@ class IngestWorker:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except redis.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
+                if not str(exc).startswith(("NOGROUP", "UNBLOCKED")):
                     raise
-                # Redis came back without the group (no persistence): recreate it.
+                # The stream or its group is gone (deleted, or Redis restarted without
+                # persistence): recreate both and go on with whatever arrives next.
+                log.warning("ingest: %s; recreating the consumer group", exc)
                 self.ensure_group()
 
     def step(self) -> BatchResult:

@@ -63,19 +63,30 @@ _CHEAP, _CANONICAL = _confusion_groups()
 
 
 def ocr_distance(a: str, b: str, *, limit: float = float("inf")) -> float:
-    """Weighted edit distance; returns a value above ``limit`` as soon as it must exceed it."""
+    """Weighted edit distance; returns a value above ``limit`` as soon as it must exceed it.
+
+    Only cells within ``limit`` of the diagonal are computed: reaching one farther away takes
+    more than ``limit`` insertions or deletions.
+    """
     if abs(len(a) - len(b)) > limit:
         return abs(len(a) - len(b))
     # Half-edits as integers keep the arithmetic exact.
     cap = 2 * limit
-    previous = list(range(0, 2 * len(b) + 1, 2))
+    width = len(a) + len(b) if limit == float("inf") else int(limit)
+    far = 2 * (len(a) + len(b)) + 1
+    previous = [2 * j if j <= width else far for j in range(len(b) + 1)]
     for i, ca in enumerate(a, 1):
-        current = [2 * i]
-        for j, cb in enumerate(b, 1):
+        lo, hi = max(1, i - width), min(len(b), i + width)
+        current = [far] * (len(b) + 1)
+        if i <= width:
+            current[0] = 2 * i
+        for j in range(lo, hi + 1):
+            cb = b[j - 1]
             cost = 0 if ca == cb else 1 if (ca, cb) in _CHEAP else 2
-            current.append(min(previous[j] + 2, current[j - 1] + 2, previous[j - 1] + cost))
-        if min(current) > cap:
-            return min(current) / 2
+            current[j] = min(previous[j] + 2, current[j - 1] + 2, previous[j - 1] + cost)
+        best = min(current[lo - 1 : hi + 1])
+        if best > cap:
+            return best / 2
         previous = current
     return previous[-1] / 2
 
