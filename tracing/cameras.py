@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracing.graph import ROAD_RANK, bearing_deg, haversine_m, road_rank
-from tracing.routes import Approach, Hit
+from tracing.routes import Approach, Coverage, Hit, camera_coverage
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -390,3 +390,15 @@ def attach_all(graph: nx.MultiDiGraph, cameras: Iterable[_Located]) -> dict[int,
         c.id: attach(graph, camera_id=c.id, lon=c.lon, lat=c.lat, heading=c.heading)
         for c in cameras
     }
+
+
+def working_coverage(
+    graph: nx.MultiDiGraph, sites: Mapping[int, CameraSite], statuses: Mapping[int, str]
+) -> Coverage:
+    """What ``routes.reconstruct`` may assume about silent cameras: only ``online`` ones count.
+
+    A stale or offline camera may have seen the vehicle without reporting, so passing it
+    unseen says nothing. Build this once per camera-state change, not per query.
+    """
+    online = [site for camera_id, site in sites.items() if statuses.get(camera_id) == "online"]
+    return camera_coverage(graph, watched_approaches(graph, online))

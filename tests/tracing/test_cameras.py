@@ -27,6 +27,7 @@ from tracing.cameras import (
     save_layout,
     sites_of,
     watched_approaches,
+    working_coverage,
 )
 from tracing.graph import ODBL_CREDIT, haversine_m, road_rank
 
@@ -173,3 +174,12 @@ def test_coverage_puts_cameras_on_every_approach_of_the_top_intersections(
     for share in (0.0, 1.5):
         with pytest.raises(CameraError, match="coverage"):
             coverage_sites(monaco, share, ranked=ranked)
+
+
+def test_only_online_cameras_make_silence_count(monaco: nx.MultiDiGraph) -> None:
+    planned = place_cameras(monaco, count=6, city="MCO")
+    sites = {s.camera_id: s for s in sites_of(planned, [1, 2, 3, 4, 5, 6])}
+    statuses = {1: "online", 2: "stale", 3: "offline", 4: "disabled", 5: "online"}
+    coverage = working_coverage(monaco, sites, statuses)
+    assert set(coverage.watched.values()) == {1, 5}
+    assert set(coverage.watched) == {sites[1].approach, sites[5].approach}
