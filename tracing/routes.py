@@ -260,6 +260,34 @@ def split_trips(
     return trips
 
 
+def separate_vehicles(
+    graph: nx.MultiDiGraph, hits: Sequence[Hit], *, model: FitModel = DEFAULT_MODEL
+) -> list[list[Hit]]:
+    """One plate's hits split into the vehicles timing demands (a cloned plate gives two).
+
+    Greedy in time order: each hit joins the vehicle whose last hit it can follow at the least
+    speed, or starts another vehicle when none can have made it. An honest plate stays one list.
+    """
+    validate_hits(graph, hits)
+    index = routing_index(graph)
+    vehicles: list[list[Hit]] = []
+    for hit in hits:
+        best: list[Hit] | None = None
+        least = math.inf
+        for track in vehicles:
+            pair = _measure(index, track[-1], hit, model)
+            if _impossible(pair, model):
+                continue
+            speed = pair.fastest_s / (pair.gap_s + model.clock_slack_s)
+            if speed < least:
+                best, least = track, speed
+        if best is None:
+            vehicles.append([hit])
+        else:
+            best.append(hit)
+    return vehicles
+
+
 def _trip_slowness(pairs: Sequence[_Pair], model: FitModel) -> float:
     """Log of the trip's median slowness, shrunk towards the prior when few segments inform it."""
     logs = sorted(

@@ -17,6 +17,7 @@ from tracing.routes import (
     reconstruct,
     route_geojson,
     route_json,
+    separate_vehicles,
     shortest_route,
     split_trips,
 )
@@ -224,3 +225,22 @@ def test_fit_model_refuses_nonsense() -> None:
         FitModel(max_speedup=-1.0)
     with pytest.raises(RouteError):
         FitModel(detour_per_s=0.0)
+
+
+def test_a_cloned_plate_separates_into_two_vehicles(
+    monaco: nx.MultiDiGraph, fastest_path: list[int]
+) -> None:
+    near = _drive(monaco, fastest_path[: len(fastest_path) // 3], every=1)
+    far = fastest_path[-1]
+    clone = [
+        Hit(900 + i, far, h.observed_at + timedelta(seconds=3))
+        for i, h in enumerate(near)
+        if i % 2 == 0
+    ]
+    merged = sorted([*near, *clone], key=lambda h: h.observed_at)
+    assert reconstruct(monaco, merged).impossible
+    assert sorted(separate_vehicles(monaco, merged), key=len, reverse=True) == [near, clone]
+    honest = _drive(monaco, fastest_path)
+    assert separate_vehicles(monaco, honest) == [honest]
+    with pytest.raises(RouteError, match="no sightings"):
+        separate_vehicles(monaco, [])
