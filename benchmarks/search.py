@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -224,6 +225,8 @@ def api_server(url: str, port: int) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
+            if server.poll() is not None:
+                raise RuntimeError(f"the API server exited with {server.returncode}")
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
@@ -233,6 +236,13 @@ def api_server(url: str, port: int) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def timed(run: Callable[[], None]) -> float:
@@ -252,7 +262,7 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=3_500)
     parser.add_argument("--queries", type=int, default=200, help="per kind, through the API")
     parser.add_argument("--baseline-queries", type=int, default=30, help="per kind")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="query a kept database")
     args = parser.parse_args()
@@ -270,7 +280,7 @@ def main() -> None:
             )
             end = conn.execute(text("SELECT max(observed_at) FROM sightings")).scalar_one()
             size = conn.execute(text(f"SELECT pg_database_size('{DATABASE}')")).scalar_one()
-        measure(engine, url, plates, end, size, args)
+        measure(engine, url, plates, end, size, args.port or free_port(), args)
     finally:
         engine.dispose()
         if not args.keep:
@@ -292,8 +302,6 @@ def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> 
     loaded = time.perf_counter() - began
     upgrade(url)
     indexed = time.perf_counter() - began - loaded
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE sightings, cameras"))
     make_baseline(engine)
     print(f"loaded {args.rows:,} rows in {loaded:.0f} s, built the search indexes in "
           f"{indexed:.0f} s", file=sys.stderr)  # fmt: skip
@@ -311,6 +319,8 @@ def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> 
                 agency_id=agency.id,
             ),
         )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE sightings, cameras, camera_agencies"))
 
 
 def measure(
@@ -319,15 +329,19 @@ def measure(
     plates: list[str],
     end: datetime,
     size: int,
+    port: int,
     args: argparse.Namespace,
 ) -> None:
     workload = queries(plates, end, per_kind=args.queries, seed=2)
     api: dict[str, list[float]] = {}
+    slowest: list[tuple[float, str, str]] = []
     purpose = {"reason": "benchmark", "case_id": "BENCH-1"}
-    with api_server(url, args.port) as base, httpx.Client(base_url=base, timeout=60) as client:
-        token = client.post(
+    with api_server(url, port) as base, httpx.Client(base_url=base, timeout=60) as client:
+        signed_in = client.post(
             "/auth/token", data={"username": "bench.investigator", "password": PASSWORD}
-        ).json()["access_token"]
+        )
+        signed_in.raise_for_status()
+        token = signed_in.json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         for _, body in workload[:20]:  # warm-up: connection pool, plan caches
             client.post("/search", params=purpose, json=body)
@@ -337,7 +351,9 @@ def measure(
                 response = client.post("/search", params=purpose, json=body)
                 response.raise_for_status()
 
-            api.setdefault(kind, []).append(timed(call))
+            took = timed(call)
+            api.setdefault(kind, []).append(took)
+            slowest.append((took, kind, body.get("plate", "")))
 
     base_times: dict[str, list[float]] = {}
     per_kind: dict[str, int] = {}
@@ -374,6 +390,9 @@ def measure(
             for kind in sorted(api)
         ],
     )
+    print("slowest API queries: " + ", ".join(
+        f"{kind} {plate} {took:,.0f} ms" for took, kind, plate in sorted(slowest)[-5:]
+    ))  # fmt: skip
 
 
 if __name__ == "__main__":

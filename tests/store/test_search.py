@@ -17,6 +17,7 @@ from store.search import (
     encode_cursor,
     parse_area,
     plate_neighbourhood,
+    prefix_range,
     search_sightings,
 )
 from store.sightings import NewSighting, add_sightings
@@ -236,3 +237,34 @@ def test_neighbourhood_size_is_bounded() -> None:
     assert len(plate_neighbourhood("51F12345", 1.0)) < 1000
     with pytest.raises(InvalidInput, match="reaches more than"):
         plate_neighbourhood("51F12345", 2.0)
+
+
+def test_prefix_ranges_stay_within_plate_characters() -> None:
+    assert prefix_range("51F") == ("51F", "51G")
+    assert prefix_range("519") == ("519", "51A")
+    assert prefix_range("5ZZ") == ("5ZZ", "6")
+    assert prefix_range("ZZZ") == ("ZZZ", None)
+
+
+@pytest.mark.parametrize("pattern", ["51F*", "51F?234*", None])
+def test_day_by_day_pages_span_days_newest_first(
+    conn: Connection, cams: list[int], pattern: str | None
+) -> None:
+    # Two sightings a day for a week, plus a plate no pattern above matches.
+    add_sightings(
+        conn,
+        [sighting(cams[0], f"51F{d}2345", d * 1440 + m) for d in range(7) for m in (5, 600)]
+        + [sighting(cams[0], "29A99999", 30)],
+    )
+    q = query(pattern) if pattern else query(area=parse_area(DISTRICT_1))
+    expected = 15 if pattern is None else 14
+    seen: list[datetime] = []
+    cursor = None
+    while True:
+        page = search_sightings(conn, ADMIN, q, limit=3, cursor=cursor)
+        seen += [h.observed_at for h in page.hits]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == expected
+    assert seen == sorted(seen, reverse=True)
