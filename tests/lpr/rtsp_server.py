@@ -14,6 +14,7 @@ Prints ``ready rtsp://127.0.0.1:PORT/MOUNT`` once it listens.
 from __future__ import annotations
 
 import argparse
+import os
 import struct
 import sys
 
@@ -81,7 +82,17 @@ def main() -> None:
     if server.attach(None) == 0:
         raise SystemExit(f"cannot listen on 127.0.0.1:{args.port}")
     print(f"ready rtsp://127.0.0.1:{args.port}{args.mount}", flush=True)
-    GLib.MainLoop().run()
+    loop = GLib.MainLoop()
+    parent = os.getppid()
+
+    def orphaned() -> bool:
+        # The test run that started us was killed without stopping us: leave with it.
+        if os.getppid() != parent:
+            loop.quit()
+        return True
+
+    GLib.timeout_add_seconds(1, orphaned)
+    loop.run()
 
 
 if __name__ == "__main__":
