@@ -37,7 +37,7 @@ from api.routes import (
 )
 from platetrace.settings import Settings, get_settings
 from store.db import make_engine
-from store.errors import InvalidInput, NotFound, StoreError
+from store.errors import NotFound, StoreError
 
 DESCRIPTION = """
 Plate search, vehicle tracing and alerts over a city's camera network.
@@ -109,15 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.redis = redis_client
 
-    @app.exception_handler(InvalidInput)
-    async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status.HTTP_400_BAD_REQUEST)
-
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status.HTTP_404_NOT_FOUND)
 
-    @app.exception_handler(StoreError)
+    @app.exception_handler(StoreError)  # InvalidInput and any other refusal of the store
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status.HTTP_400_BAD_REQUEST)
 
