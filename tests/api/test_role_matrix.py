@@ -155,6 +155,12 @@ REQUESTS: dict[str, Request] = {
         "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
     },
     "GET /cotravel": lambda w: {"params": {"plate": w.plate, **DAY}},
+    "GET /alerts/stream": lambda w: {},
+    "GET /alerts": lambda w: {},
+    "GET /watchlist": lambda w: {},
+    "POST /watchlist": lambda w: {
+        "json": {"pattern": "51F*", "reason": "stolen vehicle", "legal_basis": "HCM-2026-0042"}
+    },
     "POST /stakeout": lambda w: {
         "json": {"windows": [{"cameras": [w.camera_a], **DAY}]},
     },
