@@ -2,9 +2,10 @@
 
 A reader thread pulls frames from the stream into a small drop-oldest queue, so a slow consumer
 always gets the newest picture. When the stream breaks it reconnects after 1 s, 5 s, 10 s, then
-every 60 s. A watchdog judges health from the last *new* frame: a decoder that keeps returning
-the last picture of a frozen camera (OpenCV does) is caught by a hash of the pixels, so a feed
-whose picture has not changed for ``stale_after`` seconds is "stale" whether frames arrive or not.
+every 60 s. A watchdog judges health from *new* pictures: a decoder that keeps returning the
+last picture of a frozen camera (OpenCV does) is caught by a hash of the pixels. A connected
+feed is "online" while at least two new pictures came in the last ``stale_after`` seconds and
+"stale" otherwise, whether frames arrive or not; "offline" while it is not connected.
 """
 
 from __future__ import annotations
@@ -88,9 +89,9 @@ class LiveSource:
         self._connected = False
         self._opened = 0
         self._last_hash: int | None = None
-        self._last_new: float | None = None  # monotonic seconds
         self._last_frame_at: datetime | None = None
-        self._arrivals: deque[float] = deque()
+        self._arrivals: deque[float] = deque()  # monotonic times of new pictures
+        self._window = max(FPS_WINDOW_S, stale_after)
 
     def __enter__(self) -> LiveSource:
         self.start()
@@ -127,10 +128,13 @@ class LiveSource:
             recent = [t for t in self._arrivals if now - t <= FPS_WINDOW_S]
             span = recent[-1] - recent[0] if len(recent) > 1 else 0.0
             fps = (len(recent) - 1) / span if span > 0 else 0.0
+            # Two new pictures, not one: a frozen stream's decoder hands over the last picture
+            # it held when the read finally times out, which is no sign of life.
+            fresh = sum(1 for t in self._arrivals if now - t < self.stale_after)
             status: Status
-            if not self._connected or self._last_new is None:
+            if not self._connected:
                 status = "offline"
-            elif now - self._last_new >= self.stale_after:
+            elif fresh < 2:
                 status = "stale"
             else:
                 status = "online"
@@ -176,10 +180,9 @@ class LiveSource:
             if fingerprint == self._last_hash:
                 return False
             self._last_hash = fingerprint
-            self._last_new = now
             self._last_frame_at = frame.taken_at
             self._arrivals.append(now)
-            while self._arrivals and now - self._arrivals[0] > FPS_WINDOW_S:
+            while self._arrivals and now - self._arrivals[0] > self._window:
                 self._arrivals.popleft()
         self.queue.put(frame)
         return True
