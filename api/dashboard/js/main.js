@@ -2,6 +2,7 @@
 
 import { forget, getJSON, login, token, whenUnauthorized } from "./api.js";
 import { initAlerts } from "./alerts.js";
+import { initAudit } from "./audit.js";
 import { CameraLayer, createMap, loadRoads } from "./mapview.js";
 import { initOperations } from "./operations.js";
 import { initPlayback } from "./playback.js";
@@ -14,6 +15,7 @@ const PANELS = {
   route: initPlayback,
   alerts: initAlerts,
   operations: initOperations,
+  audit: initAudit,
 };
 
 const map = createMap($("#map"));
@@ -137,6 +139,8 @@ async function start() {
   $("#who").textContent = `${me.name} · ${me.role}`;
   $("#logout").hidden = false;
   const tabs = buildTabs(me.role);
+  // Auditors see no cameras: their panel gets the whole width instead of an empty map.
+  document.body.classList.toggle("no-map", !tabs.names.includes("cameras"));
   const refreshCameras = async () => {
     await cameras.load();
     fillDistricts();

@@ -43,7 +43,7 @@ from tracing.graph import haversine_m, load_graph
 
 CAMERAS = 3094
 PASSWORD = "dashboard-test-password"
-ROLES = ("admin", "investigator", "dispatcher", "operator")
+ROLES = ("admin", "investigator", "dispatcher", "operator", "auditor")
 ROUTE_PLATE = "51F24680"
 WATCHED_PLATE = "59X77777"
 CASE = {"reason": "hit and run on Điện Biên Phủ", "case_id": "HCM-2026-000777"}
@@ -163,7 +163,7 @@ def _seed(engine: Engine, graph: nx.MultiDiGraph, evidence_dir: Path) -> Seeded:
                     username=role,
                     password_hash=password_hash,
                     role=Role(role),
-                    agency_id=None if role == "admin" else agency.id,
+                    agency_id=None if role in ("admin", "auditor") else agency.id,
                 ),
             )
         passed, clone_at = _drive(graph, planned, ids)

@@ -251,6 +251,32 @@ def test_operator_imports_cameras_with_progress_and_row_errors(
             assert api.delete(f"/cameras/{camera_id}").status_code == 204
 
 
+def test_auditor_reads_the_trail_of_an_investigators_search(
+    desktop: Guarded, live: Live, artifacts: Path
+) -> None:
+    case = {"reason": "audit walk-through", "case_id": "HCM-2026-AUDIT-1"}
+    with httpx.Client(base_url=live.url) as api:
+        token = api.post("/auth/token", data={"username": "investigator", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        window = {"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"}
+        body = {"plate": ROUTE_PLATE, **window}
+        assert api.post("/search", params=case, json=body, headers=headers).status_code == 200
+    page = desktop.context.new_page()
+    sign_in(page, live, "auditor")
+    assert page.locator("#tabs button").all_inner_texts() == ["Audit"]
+    expect(page.locator("#map")).to_be_hidden()
+    page.fill("#audit-form [name=case]", case["case_id"])
+    page.click("#audit-form button[type=submit]")
+    row = page.locator("#audit-entries tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("investigator (investigator)")
+    expect(row).to_contain_text("POST /search")
+    expect(row).to_contain_text(case["reason"])
+    page.click("#audit-verify")
+    expect(page.locator("#audit-chain")).to_contain_text("intact")
+    page.screenshot(path=artifacts / "10-audit.png")
+
+
 def test_phone_layout_keeps_map_and_panel_usable(
     browser: Browser, live: Live, artifacts: Path
 ) -> None:
@@ -264,11 +290,11 @@ def test_phone_layout_keeps_map_and_panel_usable(
     assert map_box["width"] == PHONE["width"] and map_box["height"] > 300
     assert panel_box["y"] >= map_box["y"] + map_box["height"] - 1, "panel below the map"
     tabs = page.locator("#tabs button").all_inner_texts()
-    assert tabs == ["Cameras", "Search", "Route", "Alerts", "Import"]
-    page.screenshot(path=artifacts / "10-phone-cameras.png")
+    assert tabs == ["Cameras", "Search", "Route", "Alerts", "Import", "Audit"]
+    page.screenshot(path=artifacts / "11-phone-cameras.png")
     page.click("#tabs button[data-tab=search]")
     expect(page.locator("#search-form [name=plate]")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.screenshot(path=artifacts / "11-phone-search.png", full_page=True)
+    page.screenshot(path=artifacts / "12-phone-search.png", full_page=True)
     phone.context.close()
     assert phone.foreign == [], "the page reached for other hosts"
