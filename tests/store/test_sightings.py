@@ -80,8 +80,10 @@ def test_three_days_three_partitions_and_retention_keeps_held(
     )
     assert len(active_holds(conn, now=NOW)) == 1
     report = apply_retention(conn, retention_days=30, now=NOW)
-    assert report.dropped == [partition_name(days[1].date())]
+    # Other tests may leave empty old partitions behind; only ours are asserted on.
+    assert partition_name(days[1].date()) in report.dropped
     assert report.trimmed == [partition_name(days[0].date())]
+    assert partition_name(days[2].date()) in list_partitions(conn).values()
     assert report.rows_held == 1
     assert report.rows_deleted == 2
     remaining = conn.execute(select(Sighting.ingest_key).order_by(Sighting.ingest_key)).scalars()
@@ -97,7 +99,7 @@ def test_expired_hold_protects_nothing(conn: Connection, camera_id: int) -> None
         now=NOW,
     )
     report = apply_retention(conn, retention_days=30, now=NOW + timedelta(days=2))
-    assert report.dropped == [partition_name(old.date())]
+    assert partition_name(old.date()) in report.dropped
     assert count(conn) == 0
 
 
