@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import itertools
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -68,6 +70,31 @@ def test_a_decoder_repeating_the_last_picture_is_stale(passing_video: Path) -> N
         health = wait_for(live, lambda h: h.status == "stale", within=5)
     assert health.reconnects == 0
     assert health.last_frame_at is not None
+
+
+def test_one_late_picture_from_a_frozen_stream_does_not_make_it_online(
+    passing_video: Path,
+) -> None:
+    # A frozen stream's decoder hands over the picture it held when its read times out.
+    def frozen_then_flushed(_url: str) -> Iterator[Frame]:
+        frames = iter_video(passing_video)
+        yield from itertools.islice(frames, 5)
+        time.sleep(1.0)
+        yield next(frames)
+        released.wait(60)
+
+    released = threading.Event()
+    seen: list[str] = []
+    live = LiveSource("rtsp://frozen", opener=frozen_then_flushed, stale_after=0.5)
+    with live:
+        wait_for(live, lambda h: h.status == "online", within=10)
+        wait_for(live, lambda h: h.status == "stale", within=5)
+        deadline = time.monotonic() + 1.5  # past the late picture
+        while time.monotonic() < deadline:
+            seen.append(live.health().status)
+            live.next_frame(timeout=0.05)
+        released.set()
+    assert set(seen) == {"stale"}
 
 
 def test_a_failing_source_is_offline_and_retried(passing_video: Path) -> None:
