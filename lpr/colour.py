@@ -89,10 +89,11 @@ def name_lab(lab: npt.NDArray[np.float32]) -> tuple[str, float]:
     )
     if v < 55:
         return "black", _margin(55 - v, 30)
-    if s < 45 or (s < 70 and v < 110):
+    # White paint takes the tint of the sky or the snow it reflects; dark paint hides its hue.
+    if s < 45 or (s < 70 and (v < 110 or v > 190)):
         if v > 175:
-            return "white", _margin(min(v - 175, 45 - s), 30)
-        return ("grey", _margin(min(abs(v - 55), abs(175 - v), 45 - s), 25))
+            return "white", _margin(min(v - 175, 70 - s), 30)
+        return ("grey", _margin(min(abs(v - 55), abs(175 - v), 70 - s), 25))
     margin = _margin(min(s - 45, v - 55), 40)
     if h < 9 or h >= 170:
         return ("brown", margin) if v < 120 else ("red", margin)

@@ -45,12 +45,13 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "8": "B", "5": "S", "6": "G", "4": "A
 TO_LETTER |= {"3": "E"}
 
 CONFUSION_PROBABILITY = 0.02  # what a table correction is worth when the reader never offered it
+SAME_GLYPH_PROBABILITY = 0.3
 # Price of a character a format leaves out (a country strip, RUS, a sticker between groups):
 # from SKIP_PRICE_SURE for a character read with certainty to SKIP_PRICE_UNSURE for a guess.
-SKIP_PRICE_SURE = 0.5
+SKIP_PRICE_SURE = 0.6
 SKIP_PRICE_UNSURE = 0.9
 SHARED_PRIOR = 0.8
-GENERIC_PRIOR = 0.6  # a generic format accepts almost anything with a letter and a digit
+GENERIC_PRIOR = 0.45  # a generic format accepts almost anything with a letter and a digit
 MIN_SCORE = 0.35  # below this a "plate" is mostly corrections and skipped characters
 
 CYRILLIC_PLATE_LETTERS = "ABEKMHOPCTYX"  # the twelve letters RU and UA plates share with Latin
@@ -192,15 +193,17 @@ def _best_of_kind(
 ) -> tuple[str, float, bool]:
     """The most probable character of ``kind`` here: (char, probability, was a table fix)."""
     allowed = DIGITS if kind == "D" else frozenset(letters)
-    offered = [(p, c) for c, p in position.items() if c in allowed]
-    if offered:
-        p, c = max(offered)
-        return c, p, False
+    best = max(
+        ((p, c, False) for c, p in position.items() if c in allowed), default=(0.0, "", False)
+    )
     top, p_top = max(position.items(), key=lambda item: item[1])
     fixed = (TO_DIGIT if kind == "D" else TO_LETTER).get(top)
     if fixed is not None and fixed in allowed:
-        return fixed, p_top * CONFUSION_PROBABILITY, True
-    return "", 0.0, False
+        # Many plate fonts draw O and 0 alike: that swap is cheap, the others are not.
+        price = SAME_GLYPH_PROBABILITY if {top, fixed} == {"O", "0"} else CONFUSION_PROBABILITY
+        best = max(best, (p_top * price, fixed, True))
+    p, c, was_fixed = best
+    return c, p, was_fixed
 
 
 _State = tuple[float, str, int]  # objective, plate so far, table fixes
