@@ -146,7 +146,8 @@ export function initSearch({ map, cameras }) {
   function show(hits) {
     for (const hit of hits) {
       const marker = L.circleMarker([hit.lat, hit.lon], HIT_STYLE)
-        .bindTooltip(`${hit.plate} · ${formatTime(hit.observed_at)}`)
+        // An element, not a string: Leaflet would read a string as HTML.
+        .bindTooltip(el("span", {}, `${hit.plate} · ${formatTime(hit.observed_at)}`))
         .on("click", () => choose(hit))
         .addTo(results);
       markers.set(hit.id, marker);
