@@ -8,7 +8,9 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Protocol
 
+from lpr.live import LiveSource
 from lpr.motion import MotionGate
+from lpr.sources import iter_video, redact, source_kind
 from lpr.throttle import RateLimiter
 from lpr.tracking import Tracker
 from lpr.types import BoundingBox, Frame, Image, PlateRead, Sighting
@@ -102,9 +104,6 @@ def read_video(
     good or ``max_seconds`` pass; a file is read to its end, every frame considered.
     Raises ``lpr.sources.SourceError`` subclasses for sources that cannot be read.
     """
-    from lpr.live import LiveSource
-    from lpr.sources import iter_video, redact, source_kind
-
     if source_kind(path_or_url) == "image":
         raise ValueError(f"{path_or_url}: a still image, not a video")
     pipeline = SightingPipeline(reader, source=redact(path_or_url), rate=rate)
