@@ -21,7 +21,7 @@ import typer
 from sqlalchemy import Connection, Engine
 
 from platetrace.settings import Settings
-from store.cameras import CameraRow, NewCamera, create_cameras, list_cameras, update_camera
+from store.cameras import CameraRow, list_cameras, update_camera
 from store.sightings import NewSighting
 
 CITY = "HCM"
@@ -54,19 +54,13 @@ def morning_start(now: datetime) -> datetime:
 def seed_cameras(
     conn: Connection, graph: nx.MultiDiGraph, *, count: int, seed: int
 ) -> list[CameraRow]:
-    from tracing.cameras import place_cameras
+    from tracing.cameras import place_cameras, save_layout
 
     existing = [c for c in list_cameras(conn) if c.code.startswith(f"{CITY}-")]
     if existing:
         return existing
     planned = place_cameras(graph, count=count, city=CITY, strategy="intersections")
-    rows = create_cameras(
-        conn,
-        [
-            NewCamera(p.code, p.name, p.lat, p.lon, heading=p.heading, graph_node=p.node)
-            for p in planned
-        ],
-    )
+    rows = save_layout(conn, planned)
     rng = random.Random(seed)
     for row in rows:
         draw, status = rng.random(), "online"
