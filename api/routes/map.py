@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +111,9 @@ def build_road_layer(osm: Path, *, cache_dir: Path) -> RoadLayer:
     return RoadLayer(gzipped=body, etag=etag)
 
 
+_drawing = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _cached_layer(osm: Path, mtime_ns: int, cache_dir: Path) -> RoadLayer:
     # mtime_ns is part of the key so a replaced extract is drawn again.
@@ -147,7 +151,12 @@ def roads(request: Request, _: Staff, settings: AppSettings) -> Response:
         )
     osm = settings.city_osm.resolve()
     try:
-        layer = _cached_layer(osm, osm.stat().st_mtime_ns, settings.data_dir.resolve() / "cache")
+        # Requests run on a thread pool: the first ones after a start would each draw the
+        # layer (seconds of CPU) without the lock; later ones hold it for a cache lookup.
+        with _drawing:
+            layer = _cached_layer(
+                osm, osm.stat().st_mtime_ns, settings.data_dir.resolve() / "cache"
+            )
     except (OSError, ValueError) as exc:  # GraphError and MapError are ValueErrors
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail=f"the city map cannot be drawn: {exc}"
