@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 
 import cv2
+import pytest
 
 from tests.conftest import require_shared_data
 from tests.lpr.plate_images import car_with_plate, empty_scene
 from tests.lpr.test_images import png_header
 
 PLATETRACE = Path(sys.executable).with_name("platetrace")
+
+# Each test starts the real command, which loads the models: seconds apiece.
+pytestmark = pytest.mark.slow
 
 
 def read(*args: str) -> subprocess.CompletedProcess[str]:
