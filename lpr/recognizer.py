@@ -6,13 +6,14 @@ Stages (each a small function over frozen values):
 2. ``candidates`` groups them the way plates are laid out: a single line; neighbours on one line
    (a Russian plate's region, a plate the detector split at its gaps); and two stacked lines
    (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
-3. Each row is cut out along its rotated rectangle with a margin and warped upright.
-4. ``Reader`` reads all rows in one batch; rows of a candidate are joined top first and
-   ``lpr.plates.match`` picks the most probable valid plate, fixing letter/digit confusions.
+3. Each row is cut out along its rotated rectangle with a margin, warped upright, once as it
+   is and once stretched wide (``VIEWS``).
+4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
+   characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
+   probable valid plate, fixing letter/digit confusions.
 5. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
 
-When nothing is found in a picture shaped like a plate (a plate crop), the whole picture is read
-as one row.
+A picture shaped like a plate (a plate crop) is also read whole, as one row.
 """
 
 from __future__ import annotations
