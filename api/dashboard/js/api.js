@@ -38,7 +38,7 @@ export function forget() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export function authHeaders(extra = {}) {
+function authHeaders(extra = {}) {
   const value = token();
   return value ? { ...extra, Authorization: `Bearer ${value}` } : extra;
 }
@@ -60,7 +60,7 @@ async function check(response) {
 }
 
 // Query values that are empty are left out, so optional filters need no special casing.
-export function query(params) {
+function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined || value === null || value === "") continue;
@@ -70,13 +70,12 @@ export function query(params) {
   return text ? `?${text}` : "";
 }
 
-export async function request(method, path, { params = {}, json, body, signal } = {}) {
+export async function request(method, path, { params = {}, json } = {}) {
   const headers = authHeaders(json === undefined ? {} : { "Content-Type": "application/json" });
   const response = await fetch(path + query(params), {
     method,
     headers,
-    body: json === undefined ? body : JSON.stringify(json),
-    signal,
+    body: json === undefined ? undefined : JSON.stringify(json),
   });
   return check(response);
 }
@@ -148,10 +147,10 @@ export function upload(path, params, form, onProgress) {
 
 // Server-Sent Events over fetch: EventSource cannot send the Authorization header.
 // Calls onEvent({id, event, data}) per event; resolves when the server ends the stream.
-export async function streamEvents(path, { lastEventId, signal, onEvent, onOpen }) {
+export async function streamEvents(path, { lastEventId, onEvent, onOpen }) {
   const headers = authHeaders({ Accept: "text/event-stream" });
   if (lastEventId) headers["Last-Event-ID"] = lastEventId;
-  const response = await check(await fetch(path, { headers, signal, cache: "no-store" }));
+  const response = await check(await fetch(path, { headers, cache: "no-store" }));
   onOpen?.();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

@@ -8,8 +8,8 @@
 import { getJSON } from "./api.js";
 import { el, formatTime } from "./ui.js";
 
-export const STATUSES = ["online", "stale", "offline", "disabled"];
-export const BROKEN = new Set(["stale", "offline"]);
+const STATUSES = ["online", "stale", "offline", "disabled"];
+const BROKEN = new Set(["stale", "offline"]);
 const COLOURS = {
   online: "#1a9e4b",
   stale: "#e3a008",

@@ -32,7 +32,7 @@ function pinned(verdict) {
 
 // The API's route (GeoJSON for the timed street geometry, JSON for the per-segment verdicts)
 // as what the player needs: hits in time order, and segments with their timed vertices.
-export function routeModel(geojson, summary) {
+function routeModel(geojson, summary) {
   const hits = geojson.features
     .filter((f) => f.properties.kind === "hit")
     .map((f) => ({
@@ -68,7 +68,6 @@ export function routeModel(geojson, summary) {
     const kind = verdict?.impossible ? "impossible" : pinned(verdict) ? "observed" : "inferred";
     segments.push({
       kind,
-      start: i,
       confidence: verdict?.confidence,
       // An impossible pair has no street path: a straight line says "this cannot be driven".
       points: kind === "impossible" ? [start, end] : [start, ...inside, end],
@@ -82,7 +81,7 @@ export function routeModel(geojson, summary) {
 }
 
 // Where the vehicle was at `time`: along the segment it was driving, else at the last camera.
-export function positionAt(model, time) {
+function positionAt(model, time) {
   const { hits, segments } = model;
   if (time <= hits[0].time) return hits[0];
   for (const segment of segments) {
