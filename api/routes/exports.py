@@ -140,6 +140,7 @@ def export_route(
     user: Investigators,
     settings: AppSettings,
     _purpose: Purpose,
+    _limit: SearchRateLimit,
     audit: Audit,
     fmt: Annotated[RouteFormat, Query(alias="format")] = "csv",
 ) -> Response:

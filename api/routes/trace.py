@@ -18,6 +18,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import Connection
 
 from api.deps import AppSettings, Audit, DbConn, Investigators, Purpose
+from api.ratelimit import SearchRateLimit
 from platetrace.settings import Settings
 from store.cameras import list_cameras
 from store.errors import InvalidInput
@@ -120,6 +121,7 @@ def trace(
     user: Investigators,
     settings: AppSettings,
     _purpose: Purpose,
+    _limit: SearchRateLimit,
     audit: Audit,
     fmt: Annotated[
         Literal["json", "geojson"],
