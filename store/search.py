@@ -60,6 +60,8 @@ MAX_PAGE = 10_000
 # index lookup per plate per day partition answers quickly.
 MAX_NEIGHBOURHOOD = 5_000
 MAX_AREA_VERTICES = 10_000
+# Sightings are kept 30 days, longer only under a case hold; a wider window is a typo.
+MAX_WINDOW = timedelta(days=366)
 
 Area = Polygon | MultiPolygon
 
@@ -323,6 +325,8 @@ def _validate(query: SearchQuery, *, limit: int) -> None:
         raise InvalidInput("start and end must carry a time zone")
     if query.end <= query.start:
         raise InvalidInput("the window must end after it starts")
+    if query.end - query.start > MAX_WINDOW:
+        raise InvalidInput(f"the window is longer than {MAX_WINDOW.days} days")
     if query.plate is None and query.camera_ids is None and query.area is None:
         # Everything everywhere is a trawl, not an investigation.
         raise InvalidInput("give a plate, or narrow the search to cameras or an area")

@@ -176,6 +176,7 @@ def test_pages_walk_every_match_once_newest_first(conn: Connection, cams: list[i
     ("bad", "reason"),
     [
         (replace(query("51F12345"), start=NOW, end=NOW), "end after it starts"),
+        (replace(query("51F12345"), start=NOW - timedelta(days=400)), "longer than 366"),
         (query(), "give a plate"),
         (query("51F12345", camera_ids=frozenset()), "must not be empty"),
         (replace(query("51F12345"), start=NOW.replace(tzinfo=None)), "time zone"),
