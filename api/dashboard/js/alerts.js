@@ -7,6 +7,7 @@ import { $, attempt, el, formatTime, toast } from "./ui.js";
 
 const HIGH_PRIORITY = 2; // priorities run from 1 (most urgent) to 5
 const RETRY_MS = [1000, 2000, 5000, 10000];
+const FEED_LIMIT = 200;
 
 let audio = null;
 
@@ -136,6 +137,11 @@ export function initAlerts({ map, cameras }) {
     if (old) old.replaceWith(node);
     else feed.prepend(node);
     cards.set(alert.id, node);
+    // A shift's feed stays bounded: the oldest cards leave (the alerts stay in the database).
+    while (feed.children.length > FEED_LIMIT) {
+      cards.delete(Number(feed.lastElementChild.dataset.alert));
+      feed.lastElementChild.remove();
+    }
     if (fresh) {
       node.classList.add("fresh");
       L.circleMarker([alert.camera.lat, alert.camera.lon], {

@@ -10,6 +10,7 @@ import { initSearch } from "./search.js";
 import { $, attempt, el, formatTime } from "./ui.js";
 
 const BROKEN_LISTED = 100;
+const HEALTH_REFRESH_MS = 60_000;
 const PANELS = {
   search: initSearch,
   route: initPlayback,
@@ -154,6 +155,8 @@ async function start() {
     const bounds = cameras.bounds();
     if (!roads && bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
     fillDistricts();
+    // Health changes as cameras fail and recover: refresh while someone is looking.
+    setInterval(() => document.hidden || attempt(refreshCameras), HEALTH_REFRESH_MS);
   }
   for (const name of tabs.names) PANELS[name]?.(context);
   // Usable once the browser has painted it: canvases redraw on the next animation frame.
