@@ -43,7 +43,7 @@ from platetrace.settings import get_settings
 from store.cameras import NewCamera, create_cameras
 from store.migrate import upgrade
 from store.partitions import ensure_partitions
-from store.search import plate_neighbourhood
+from store.plate_keys import plate_neighbourhood
 from store.users import NewUser, Role, create_agency, create_user, grant_cameras
 
 DATABASE = "platetrace_bench"

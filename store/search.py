@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,18 +47,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-from lpr.plates import TO_DIGIT, TO_LETTER
 from store.errors import InvalidInput
 from store.models import Camera, Sighting
+from store.plate_keys import plate_neighbourhood, prefix_range
 from store.users import Principal, camera_filter
-from store.watchlist import PLATE_CHARS, PlatePattern
+from store.watchlist import PlatePattern
 from tracing.watch import ocr_distance
 
 COUNT_CAP = 10_000
 MAX_PAGE = 10_000
-# Distance 1 around an 8-character plate is ~700 plates; 1.5 is ~25,000, past what one
-# index lookup per plate per day partition answers quickly.
-MAX_NEIGHBOURHOOD = 5_000
 MAX_AREA_VERTICES = 10_000
 # Sightings are kept 30 days, longer only under a case hold; a wider window is a typo.
 MAX_WINDOW = timedelta(days=366)
@@ -79,16 +76,6 @@ _COLUMNS = (
     Sighting.evidence_key,
     Sighting.track_id,
 )
-
-# The substitutions ``tracing.watch.ocr_distance`` charges half an edit, per character.
-_CHEAP: dict[str, frozenset[str]] = {
-    c: frozenset(
-        {b for a, b in (*TO_DIGIT.items(), *TO_LETTER.items()) if a == c}
-        | {a for a, b in (*TO_DIGIT.items(), *TO_LETTER.items()) if b == c}
-    )
-    for c in PLATE_CHARS
-}
-_ALPHABET = sorted(PLATE_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,67 +136,6 @@ def parse_area(geojson: Mapping[str, Any]) -> Area:
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise InvalidInput("area coordinates must be longitude, latitude in degrees (WGS84)")
     return geometry
-
-
-def plate_neighbourhood(
-    plate: str, max_distance: float, *, limit: int = MAX_NEIGHBOURHOOD
-) -> frozenset[str]:
-    """Every plate within ``max_distance`` of ``plate`` by ``ocr_distance``, itself included.
-
-    A breadth-first walk over single edits, in half-edit units: a confusable substitution
-    (``O/0``, ``B/8``, ...) costs 1, any other substitution, insertion or deletion 2. Each
-    plate is kept with the most budget any path reached it with, so nothing reachable is cut.
-    """
-    if max_distance < 0:
-        raise InvalidInput(f"distance must not be negative, got {max_distance}")
-    left: dict[str, int] = {plate: round(2 * max_distance)}
-    frontier = [plate]
-    while frontier:
-        reached: list[str] = []
-        for text in frontier:
-            budget = left[text]
-            for neighbour, cost in _single_edits(text, budget):
-                rest = budget - cost
-                if neighbour and left.get(neighbour, -1) < rest:
-                    left[neighbour] = rest
-                    reached.append(neighbour)
-            if len(left) > limit:
-                raise InvalidInput(
-                    f"distance {max_distance:g} around {plate} reaches more than {limit} plates; "
-                    "use a smaller distance or a wildcard"
-                )
-        frontier = [t for t in dict.fromkeys(reached) if left[t] > 0]
-    return frozenset(left)
-
-
-def _single_edits(text: str, budget: int) -> Iterator[tuple[str, int]]:
-    for i, c in enumerate(text):
-        head, tail = text[:i], text[i + 1 :]
-        for other in _CHEAP[c]:
-            yield head + other + tail, 1
-        if budget >= 2:
-            yield head + tail, 2
-            for other in _ALPHABET:
-                if other != c and other not in _CHEAP[c]:
-                    yield head + other + tail, 2
-    if budget >= 2:
-        for i in range(len(text) + 1):
-            for other in _ALPHABET:
-                yield text[:i] + other + text[i:], 2
-
-
-def prefix_range(prefix: str) -> tuple[str, str | None]:
-    """The plates starting with ``prefix`` are those in ``[low, high)``; ``high`` is ``None``
-    when unbounded. Bounds stay within capitals and digits, which every collation orders the
-    same way (digits first)."""
-    chars = _ALPHABET  # digits, then capitals: sorted
-    head = prefix
-    while head:
-        last = chars.index(head[-1])
-        if last + 1 < len(chars):
-            return prefix, head[:-1] + chars[last + 1]
-        head = head[:-1]
-    return prefix, None
 
 
 def encode_cursor(observed_at: datetime, sighting_id: int) -> str:
