@@ -93,8 +93,14 @@ class RoadLayer:
     etag: str
 
 
-def build_road_layer(osm: Path, *, cache_dir: Path) -> RoadLayer:
-    """The road layer of ``osm``, from the disk cache when this exact file was drawn before."""
+def build_road_layer(
+    osm: Path, *, cache_dir: Path, graph: nx.MultiDiGraph | None = None
+) -> RoadLayer:
+    """The road layer of ``osm``, from the disk cache when this exact file was drawn before.
+
+    ``graph``, the road graph of ``osm`` when the caller already holds it, saves loading it
+    again. Called before serving (``platetrace demo``), it spares the first page the drawing.
+    """
     if not osm.is_file():
         raise MapError(f"OSM file not found: {osm}")
     digest = file_sha256(osm)
@@ -102,7 +108,7 @@ def build_road_layer(osm: Path, *, cache_dir: Path) -> RoadLayer:
     etag = f'"roads-{_LAYER_VERSION}-{digest[:16]}"'
     if cached.is_file():
         return RoadLayer(gzipped=cached.read_bytes(), etag=etag)
-    features = road_features(load_graph(osm, cache_dir=cache_dir))
+    features = road_features(graph if graph is not None else load_graph(osm, cache_dir=cache_dir))
     body = gzip.compress(json.dumps(features, separators=(",", ":")).encode(), mtime=0)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(".tmp")

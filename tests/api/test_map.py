@@ -84,6 +84,16 @@ def test_build_road_layer_refuses_a_missing_file(tmp_path: Path) -> None:
         build_road_layer(tmp_path / "nowhere.osm.pbf", cache_dir=tmp_path)
 
 
+def test_build_road_layer_draws_once_then_reads_its_cache(tmp_path: Path) -> None:
+    osm = tmp_path / "city.osm.pbf"
+    osm.write_bytes(b"stands in for the extract: only its hash names the cache")
+    first = build_road_layer(osm, cache_dir=tmp_path, graph=street_graph())
+    assert json.loads(gzip.decompress(first.gzipped)) == road_features(street_graph())
+    # No graph now, and the file is no real extract: only the cache can answer.
+    again = build_road_layer(osm, cache_dir=tmp_path)
+    assert again == first
+
+
 def test_roads_without_a_city_map_say_how_to_configure_one(
     client: TestClient, world: World
 ) -> None:
