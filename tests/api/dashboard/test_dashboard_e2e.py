@@ -133,7 +133,7 @@ def test_investigator_sees_cameras_searches_and_plays_a_route(
     # Search: wildcard plate inside an area drawn on the map, with a purpose.
     page.click("#tabs button[data-tab=search]")
     page.fill("#search-form [name=plate]", ROUTE_PLATE[:5] + "*")
-    page.select_option("#search-form [name=mode]", "wildcard")
+    page.select_option("#search-form [name=mode]", "exact")
     page.fill("#search-form [name=reason]", CASE["reason"])
     page.fill("#search-form [name=case_id]", CASE["case_id"])
     draw_area(page)
