@@ -148,6 +148,12 @@ def test_investigator_sees_cameras_searches_and_plays_a_route(
     expect(evidence).to_be_visible()
     page.wait_for_function("document.querySelector('#evidence img').naturalWidth > 0")
     page.screenshot(path=artifacts / "04-search.png")
+    with page.expect_download() as exported:
+        page.click("#search-export")
+    assert exported.value.suggested_filename == "sightings.csv"
+    csv_rows = Path(exported.value.path()).read_text().strip().splitlines()
+    assert len(csv_rows) == len(seeded.route) + 2  # a header, the drive and its clone
+    expect(page.locator("#search-export-state")).to_contain_text("sightings.csv")
 
     # Route playback: observed, inferred and impossible segments, slider, play and step.
     page.click("#tabs button[data-tab=route]")
@@ -168,6 +174,10 @@ def test_investigator_sees_cameras_searches_and_plays_a_route(
     page.click("#play")
     assert int(float(page.locator("#timeline").input_value())) > int(float(start))
     page.screenshot(path=artifacts / "05-route-playback.png")
+    with page.expect_download() as exported:
+        page.click("[data-export=kml]")
+    assert exported.value.suggested_filename == f"route-{ROUTE_PLATE}.kml"
+    assert "<kml" in Path(exported.value.path()).read_text()
 
 
 def test_dispatcher_receives_and_acknowledges_an_alert(
