@@ -254,7 +254,7 @@ def free_port() -> int:
         return port
 
 
-def timed(run: Callable[[], None]) -> float:
+def timed(run: Callable[[], object]) -> float:
     began = time.perf_counter()
     run()
     return (time.perf_counter() - began) * 1000
@@ -361,6 +361,8 @@ def measure(
         client.headers["Authorization"] = f"Bearer {token}"
         for _, body in workload[:20]:  # warm-up: connection pool, plan caches
             client.post("/search", params=purpose, json=body)
+        # What any authenticated request costs here, before a search does anything.
+        floor = [timed(lambda: client.get("/auth/me").raise_for_status()) for _ in range(100)]
         for kind, body in workload:
 
             def call(body: dict[str, Any] = body) -> None:
@@ -407,6 +409,8 @@ def measure(
             for kind in sorted(api)
         ],
     )
+    print(f"API floor (GET /auth/me, token check only): p50 {statistics.median(floor):.0f} ms, "
+          f"p99 {percentile(floor, 0.99):.0f} ms")  # fmt: skip
     print("slowest API queries: " + ", ".join(
         f"{kind} {plate} {took:,.0f} ms" for took, kind, plate in sorted(slowest)[-5:]
     ))  # fmt: skip
