@@ -45,6 +45,8 @@ COMPANIONS_SQL = """
 WITH target AS (
     SELECT camera_id, observed_at FROM sightings
     WHERE plate = :plate AND observed_at >= :start AND observed_at < :end
+      AND (CAST(:cameras AS int[]) IS NULL
+           OR camera_id IN (SELECT unnest(CAST(:cameras AS int[]))))
 )
 SELECT s.plate,
        count(DISTINCT (t.camera_id, t.observed_at)) AS together,
@@ -155,8 +157,12 @@ def companions(
     min_together: int,
     min_cameras: int,
     limit: int = 100,
+    cameras: Sequence[int] | None = None,
 ) -> list[CompanionRow]:
-    """Plates seen at the same camera within ``within_s`` of ``plate``'s sightings, repeatedly."""
+    """Plates seen at the same camera within ``within_s`` of ``plate``'s sightings, repeatedly.
+
+    ``cameras`` limits the search to the target's sightings at those cameras (an agency's).
+    """
     if not plate:
         raise InvalidInput("plate must not be empty")
     _check_span(start, end, MAX_SPAN, "the time range")
@@ -177,6 +183,7 @@ def companions(
             "min_together": min_together,
             "min_cameras": min_cameras,
             "limit": limit,
+            "cameras": None if cameras is None else list(cameras),
         },
     )
     return [

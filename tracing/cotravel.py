@@ -70,13 +70,19 @@ def travelling_with(
     min_together: int = 3,
     min_cameras: int = 2,
     limit: int = 100,
+    cameras: Sequence[int] | None = None,
 ) -> list[Companion]:
     """Vehicles seen with ``plate`` at ``min_cameras`` cameras or more, ``min_together`` times.
 
     Passing one camera together is chance on a busy road; being together at several cameras
-    across a trip is not. Misreads of ``plate`` itself are left out.
+    across a trip is not. Misreads of ``plate`` itself are left out. ``cameras`` limits it to
+    the target's sightings at those cameras (an agency's).
     """
-    seen = len(sightings_by_plate(conn, plate, start, end))
+    targets = sightings_by_plate(conn, plate, start, end)
+    if cameras is not None:
+        mine = set(cameras)
+        targets = [s for s in targets if s.camera_id in mine]
+    seen = len(targets)
     # Ask for a few more rows than wanted: look-alikes of the target are dropped below.
     rows = companions(
         conn,
@@ -87,6 +93,7 @@ def travelling_with(
         min_together=min_together,
         min_cameras=min_cameras,
         limit=limit + 10,
+        cameras=cameras,
     )
     return [
         Companion(
