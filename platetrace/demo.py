@@ -185,6 +185,7 @@ def run_demo(
     import uvicorn
 
     from api.main import create_app
+    from api.routes.map import build_road_layer
     from store.db import make_engine
     from store.migrate import upgrade
     from tracing.graph import load_graph
@@ -194,6 +195,7 @@ def run_demo(
     upgrade(settings.database_url)
     typer.echo(f"loading the road graph of {city.name} …")
     graph = load_graph(city)
+    build_road_layer(city, cache_dir=settings.data_dir / "cache", graph=graph)
     engine: Engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
