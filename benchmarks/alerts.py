@@ -418,7 +418,7 @@ def main() -> None:
                     proc.kill()
                     proc.wait()
             engine.dispose()
-            rds.delete(SIGHTINGS_STREAM, ALERTS_STREAM)
+            rds.delete(SIGHTINGS_STREAM, ALERTS_STREAM, *rds.scan_iter(f"{ALERTS_STREAM}:*"))
 
     print(f"\nend to end: {args.workers} ingest workers, {args.seconds:g} s per rate, "
           f"{HOT_SHARE:.0%} of sightings wanted; latency: sighting XADD → SSE client; "

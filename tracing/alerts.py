@@ -96,12 +96,20 @@ def publish_alerts(client: redis.Redis, alerts: Sequence[AlertRow]) -> list[tupl
     pipe = client.pipeline(transaction=False)
     for alert in alerts:
         script(
-            keys=[ALERTS_STREAM, f"{_MARKER}{alert.id}"],
+            keys=[ALERTS_STREAM, marker_key(alert)],
             args=[alert_json(alert), STREAM_MAXLEN, MARKER_TTL_S],
             client=pipe,
         )
     ids = pipe.execute()
     return [(alert.id, _text(sid)) for alert, sid in zip(alerts, ids, strict=True)]
+
+
+def marker_key(alert: AlertRow) -> str:
+    """The key that says "this alert is on the stream". The id alone is not enough: a
+    database restored or recreated (tests, benchmarks) reuses ids, and its new alerts must
+    not be mistaken for published ones; the id with its creation time is unique."""
+    created_us = int(alert.created_at.timestamp() * 1_000_000)
+    return f"{_MARKER}{alert.id}:{created_us}"
 
 
 def publish_update(client: redis.Redis, alert: AlertRow) -> str:

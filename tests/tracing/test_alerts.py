@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,6 +90,17 @@ def test_publishing_twice_adds_each_alert_once(
     assert client.xlen(ALERTS_STREAM) == 3
     assert [a for a, _ in again] == [a.id for a in alerts]
     assert publish_alerts(client, []) == []
+
+
+def test_a_recreated_database_reusing_ids_still_publishes(
+    alerts: list[AlertRow], private_redis: PrivateRedis
+) -> None:
+    client = private_redis.client()
+    publish_alerts(client, alerts[:1])
+    reborn = replace(alerts[0], created_at=alerts[0].created_at + timedelta(days=1))
+    assert reborn.id == alerts[0].id
+    publish_alerts(client, [reborn])
+    assert client.xlen(ALERTS_STREAM) == 2
 
 
 def test_stream_ids_are_checked() -> None:
