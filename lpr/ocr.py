@@ -39,7 +39,6 @@ class Reader(Protocol):
 
 readers: Registry[Reader] = Registry("reader")
 
-BATCH = 8
 PLATE_SYMBOLS = string.digits + string.ascii_uppercase + " -."
 # Lower-case shapes that a plate's capitals and digits are misread as, mapped by shape.
 LOWER_SHAPES = {c: c.upper() for c in "cksuvwxz"} | {"o": "O", "l": "I"}
@@ -54,6 +53,7 @@ class PPOCRRecConfig(BaseModel):
     alphabet: Literal["plate", "full"] = "plate"
     height: int = Field(default=48, ge=16, le=128)
     max_width: int = Field(default=640, ge=64, le=4096)
+    min_width: int = Field(default=320, ge=16, le=4096)
     alternatives: int = Field(default=4, ge=1, le=16)
     threads: int = Field(default=0, ge=0, le=64)
 
@@ -64,23 +64,20 @@ class PPOCRReader:
     def __init__(self, config: PPOCRRecConfig | None = None) -> None:
         self.config = config or PPOCRRecConfig()
         self._session = session(self.config.model_path, self.config.threads)
+        self._input = self._session.get_inputs()[0].name
         meta = self._session.get_modelmeta().custom_metadata_map
         # PaddleOCR's CTC layout: blank first, then the dictionary, then a space.
         self._classes = ["", *meta["character"].splitlines(), " "]
         self._symbols, self._fold = self._folding()
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
-        # Similar widths share a batch so little time goes into reading padding.
-        order = sorted(
-            range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0])
-        )
-        out: dict[int, Reading] = {}
-        for start in range(0, len(order), BATCH):
-            chunk = order[start : start + BATCH]
-            batch = self._batch([crops[i] for i in chunk])
-            (probs,) = self._session.run(None, {self._session.get_inputs()[0].name: batch})
-            out.update({i: self._decode(p) for i, p in zip(chunk, probs, strict=True)})
-        return [out[i] for i in range(len(crops))]
+        # One crop per run: how far a crop is padded changes what the model reads at its right
+        # edge, so the answer must not depend on which other crops share a batch.
+        readings = []
+        for crop in crops:
+            (probs,) = self._session.run(None, {self._input: self._batch([crop])})
+            readings.append(self._decode(probs[0]))
+        return readings
 
     def _folding(self) -> tuple[list[str], list[npt.NDArray[np.intp]] | None]:
         """Symbols we decode to (blank first) and, per symbol, the model classes it sums."""
@@ -104,7 +101,8 @@ class PPOCRReader:
             min(self.config.max_width, max(h // 2, math.ceil(h * c.shape[1] / max(1, c.shape[0]))))
             for c in crops
         ]
-        batch = np.zeros((len(crops), 3, h, max(widths)), dtype=np.float32)
+        # PaddleOCR pads every line to at least 320 px: the model expects room on the right.
+        batch = np.zeros((len(crops), 3, h, max(self.config.min_width, *widths)), dtype=np.float32)
         for i, (crop, w) in enumerate(zip(crops, widths, strict=True)):
             resized = cv2.resize(crop, (w, h)).astype(np.float32)
             batch[i, :, :, :w] = ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
