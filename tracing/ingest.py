@@ -6,8 +6,9 @@ Recognition workers ``XADD`` each sighting as JSON to ``platetrace:sightings``
 1. read a batch (``XREADGROUP``), first their own pending entries, then new ones;
 2. in one transaction: store the sightings (idempotent by ingest key) and raise an alert for
    each that matches the watchlist (idempotent: ``alerts.ingest_key`` is unique);
-3. publish the batch's alerts that have no stream id yet (``tracing.alerts.publish_alerts``,
-   idempotent by a marker key) and record their stream ids;
+3. publish the alerts it raised, or for a redelivered batch every alert of its sightings
+   without a stream id yet (``tracing.alerts.publish_alerts``, idempotent by a marker key),
+   and record their stream ids;
 4. ``XACK`` the batch.
 
 Every few seconds a worker also claims abandoned entries and trims the stream below the
@@ -44,7 +45,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from store.alerts import NewAlert, mark_published, raise_alerts, unpublished
+from store.alerts import AlertRow, NewAlert, mark_published, raise_alerts, unpublished
 from store.cameras import existing_camera_ids
 from store.errors import InvalidInput
 from store.sightings import NewSighting, add_sightings, validate_sighting
@@ -178,9 +179,9 @@ class IngestWorker:
         if self._own_pending:
             messages = self._read("0")
             if messages:
-                return self.process(messages)
+                return self.process(messages, redelivered=True)
             self._own_pending = False
-        return self.process(self._read(">"))
+        return self.process(self._read(">"), redelivered=False)
 
     def _read(self, start: str) -> list[Message]:
         reply: Any = self._redis.xreadgroup(
@@ -227,11 +228,14 @@ class IngestWorker:
             messages = _messages(reply[1])
             if messages:
                 log.info("ingest: claimed %d abandoned entries", len(messages))
-                total = _add(total, self.process(messages))
+                total = _add(total, self.process(messages, redelivered=True))
             if cursor == "0-0":
                 return total
 
-    def process(self, messages: Sequence[Message]) -> BatchResult:
+    def process(self, messages: Sequence[Message], *, redelivered: bool = True) -> BatchResult:
+        """Store, match, publish and ack one batch. ``redelivered``: some entries may have been
+        processed before (own pending or claimed ones), so earlier alerts of theirs that never
+        reached the stream are looked up; a first delivery only publishes what it raised."""
         if not messages:
             return BatchResult()
         good, dead = _decode(messages)
@@ -247,19 +251,21 @@ class IngestWorker:
                 sightings = [s for _, s in good if s.camera_id in known]
                 stored = add_sightings(conn, sightings)
                 alerts = self._alerts(sightings)
-                raised = len(raise_alerts(conn, alerts, quiet_window=self._options.quiet_window))
+                new = raise_alerts(conn, alerts, quiet_window=self._options.quiet_window)
+                raised = len(new)
             if self._after_write is not None:
                 self._after_write()
-            published = self._publish([s.ingest_key for s in sightings])
+            if redelivered:
+                with self._engine.connect() as conn:
+                    new = unpublished(conn, [s.ingest_key for s in sightings])
+            published = self._publish(new)
         self._ack(messages, dead)
         return BatchResult(len(messages), stored, raised, published, len(dead))
 
-    def _publish(self, ingest_keys: Sequence[str]) -> int:
-        """Publish this batch's alerts not yet on the stream: the ones just raised, and any a
-        dead worker stored but never published."""
-        with self._engine.connect() as conn:
-            pending = unpublished(conn, ingest_keys)
-        published = publish_alerts(self._redis, pending)
+    def _publish(self, alerts: Sequence[AlertRow]) -> int:
+        if not alerts:
+            return 0
+        published = publish_alerts(self._redis, alerts)
         with self._engine.begin() as conn:
             mark_published(conn, published)
         return len(published)
