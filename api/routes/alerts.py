@@ -73,7 +73,7 @@ class AlertOut(BaseModel):
     observed_at: datetime
     ingest_key: str
     box: list[int] | None
-    evidence_key: str | None = Field(description="The plate crop; see /sightings evidence.")
+    evidence_key: str | None = Field(description="Key of the plate crop in the evidence store.")
     camera: CameraOut
     entry: EntryRef
     fuzzy: bool
