@@ -199,8 +199,9 @@ def _best_of_kind(
     top, p_top = max(position.items(), key=lambda item: item[1])
     fixed = (TO_DIGIT if kind == "D" else TO_LETTER).get(top)
     if fixed is not None and fixed in allowed:
-        # Many plate fonts draw O and 0 alike: that swap is cheap, the others are not.
-        price = SAME_GLYPH_PROBABILITY if {top, fixed} == {"O", "0"} else CONFUSION_PROBABILITY
+        # Many plate fonts draw O and 0, I and 1 alike: those swaps are cheap, the others not.
+        same = {top, fixed} in ({"O", "0"}, {"I", "1"})
+        price = SAME_GLYPH_PROBABILITY if same else CONFUSION_PROBABILITY
         best = max(best, (p_top * price, fixed, True))
     p, c, was_fixed = best
     return c, p, was_fixed
