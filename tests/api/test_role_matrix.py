@@ -147,12 +147,12 @@ REQUESTS: dict[str, Request] = {
     "GET /audit": lambda w: {},
     "GET /audit/verify": lambda w: {},
     "POST /search": lambda w: {
-        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"}
     },
     "GET /analytics/sightings-per-hour": lambda w: {"params": DAY},
     "GET /analytics/cameras": lambda w: {"params": DAY},
     "POST /exports/sightings": lambda w: {
-        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+        "json": {"plate": w.plate, "start": "2026-01-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"}
     },
     "GET /cotravel": lambda w: {"params": {"plate": w.plate, **DAY}},
     "GET /alerts/stream": lambda w: {},
