@@ -1,9 +1,10 @@
 """Plate layouts we synthesise: text patterns per country and the plate's look.
 
 A pattern is one string per row: ``L`` is a letter of the layout's alphabet, ``D`` a digit, and
-anything else (space, ``-``, ``.``) is drawn as it is but never labelled. Patterns are the
-formats ``lpr.plates`` knows plus generic European and American ones, so the reader learns
-plate-shaped text in general, not one country's plates.
+anything else (space, ``-``, ``.``, ``·``) is drawn as it is but never labelled; ``*`` is an
+emblem between groups (a seal, a coat of arms). Patterns are the formats ``lpr.plates`` knows
+plus generic European and American ones, so the reader learns plate-shaped text in general,
+not one country's plates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 from lpr.plates import CYRILLIC_PLATE_LETTERS, VN_LETTERS
 
 RGB = tuple[int, int, int]
-Decor = Literal["none", "ua", "ru", "eu", "mercosul", "us"]
+Decor = Literal["none", "ua", "ru", "eu", "mercosul", "br", "us"]
 
 WHITE: RGB = (240, 240, 236)
 BLACK: RGB = (20, 20, 24)
@@ -116,13 +117,24 @@ LAYOUTS: tuple[Layout, ...] = (
             ("LL DD LLL",),
             ("L DDDD LL",),
             ("LLL LDDD",),
+            ("LL*DDDLL",),
+            ("LL*DDDDL",),
+            ("L·DDDDDD",),
+            ("LL·DDD·LL",),
         ),
         LATIN,
         PLAIN * 3 + ((YELLOW, BLACK),),
         "eu",
     ),
     Layout("mercosul", "BR", (("LLLDLDD",), ("LLL DLDD",)), LATIN, PLAIN, "mercosul"),
-    Layout("br", "BR", (("LLL-DDDD",), ("LLL DDDD",)), LATIN, ((GREY, BLACK), (RED, WHITE))),
+    Layout(
+        "br",
+        "BR",
+        (("LLL-DDDD",), ("LLL DDDD",), ("LLL·DDDD",)),
+        LATIN,
+        ((GREY, BLACK), (RED, WHITE)),
+        "br",
+    ),
     Layout(
         "us",
         "US",

@@ -41,7 +41,8 @@ FONT_NAMES = (
     "NimbusSansNarrow-Regular.otf",
 )
 SIZE = 40  # font size in px; plates are drawn large and shrunk by the augmentation
-GAP_CHARS = " -"  # where a text detector may split a row into separate boxes
+GAP_CHARS = " -·*"  # where a text detector may split a row into separate boxes
+EMBLEM = "*"  # a seal, coat of arms or sticker between groups, drawn as a blob
 
 Mask = npt.NDArray[np.uint8]
 Font = ImageFont.FreeTypeFont
@@ -75,19 +76,28 @@ def label_of(text: str) -> str:
 
 
 def draw_text(
-    text: str, font: Font, *, spacing: float, squeeze: float
+    text: str, font: Font, *, spacing: float, squeeze: float, letter_scale: float = 1.0
 ) -> tuple[Mask, list[tuple[str, int, int]]]:
-    """Ink mask of one line (cap height plus a small margin) and its groups' x ranges."""
+    """Ink mask of one line (cap height plus a small margin) and its groups' x ranges.
+
+    ``letter_scale`` below 1 draws letters shorter than digits on the same baseline, as
+    Russian plates do.
+    """
     cap = round(-font.getbbox("H", anchor="ls")[1])
     pad = max(2, cap // 10)
-    widths = [round(font.getlength(c)) if c != " " else cap // 2 for c in text]
+    letters = font.font_variant(size=round(SIZE * letter_scale)) if letter_scale != 1 else font
+    faces = [letters if c.isalpha() else font for c in text]
+    widths = [
+        cap // 2 if c == " " else round(0.6 * cap) if c == EMBLEM else round(f.getlength(c))
+        for c, f in zip(text, faces, strict=True)
+    ]
     total = sum(widths) + round(spacing * cap) * max(0, len(text) - 1) + 2 * pad
     canvas = Image.new("L", (total, cap + 2 * pad), 0)
     pen = ImageDraw.Draw(canvas)
     groups: list[tuple[str, int, int]] = []
     x = pad
     start, chars = x, ""
-    for c, w in zip(text, widths, strict=True):
+    for c, w, face in zip(text, widths, faces, strict=True):
         if c in GAP_CHARS:
             if chars:
                 groups.append((chars, start, x))
@@ -96,8 +106,10 @@ def draw_text(
             if not chars:
                 start = x
             chars += label_of(c)
-        if c != " ":
-            pen.text((x, pad + cap), c, fill=255, font=font, anchor="ls")
+        if c == EMBLEM:
+            pen.ellipse((x, pad + cap // 5, x + w, pad + cap * 4 // 5), fill=160)
+        elif c != " ":
+            pen.text((x, pad + cap), c, fill=255, font=face, anchor="ls")
         x += w + round(spacing * cap)
     if chars:
         groups.append((chars, start, x))
@@ -117,13 +129,17 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     if layout.decor == "ru":  # the region code goes into its own box at the right
         rows = (rows[0].rsplit(" ", 1)[0],)
         region = layout.text(rng)[0].rsplit(" ", 1)[1]
-    lines = [draw_text(r, font, spacing=spacing, squeeze=squeeze) for r in rows]
+    letter_scale = rng.uniform(0.72, 0.88) if layout.decor == "ru" else 1.0
+    lines = [
+        draw_text(r, font, spacing=spacing, squeeze=squeeze, letter_scale=letter_scale)
+        for r in rows
+    ]
     cap = lines[0][0].shape[0]
     pad_x, pad_y = round(cap * rng.uniform(0.1, 0.35)), round(cap * rng.uniform(0.12, 0.3))
     row_gap = round(cap * rng.uniform(0.1, 0.3))
     left = round(cap * rng.uniform(0.5, 0.65)) if layout.decor in ("ua", "eu") else 0
     top = round(cap * 0.45) if layout.decor == "mercosul" else 0
-    top += round(cap * 0.35) if layout.decor == "us" else 0
+    top += round(cap * 0.35) if layout.decor in ("us", "br") else 0
     bottom = round(cap * 0.3) if layout.decor == "us" or rng.random() < 0.1 else 0
     region_mask = draw_text(region, font, spacing=spacing, squeeze=squeeze)[0] if region else None
     right = region_mask.shape[1] * 3 // 4 + pad_x * 2 if region_mask is not None else 0
@@ -211,6 +227,9 @@ def _decorate(
     elif layout.decor == "mercosul":
         pen.rectangle((0, 0, w, top), fill=BLUE)
         pen.text((w // 2, top * 0.8), "BRASIL", fill=WHITE, font=small, anchor="ms")
+    elif layout.decor == "br":  # the older plates' state and city line
+        city = "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(4, 10)))
+        pen.text((w // 2, top), f"{code[:2]}-{city}", fill=ink, font=small, anchor="ms")
     elif layout.decor == "us":
         state = "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(4, 10)))
         pen.text((w // 2, top), state, fill=ink, font=small, anchor="ms")
