@@ -34,7 +34,6 @@ from pathlib import Path
 
 import httpx
 import redis
-from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, func, insert, select
 
@@ -161,17 +160,6 @@ def bench_matching(entries: list[WatchlistEntry], hot: list[str], rng: random.Ra
             ["naive scan + Levenshtein (baseline)", len(sample), baseline, "1x"],
         ],
     )  # fmt: skip
-
-
-def sse_app() -> FastAPI:
-    """The API with the alert routes for uvicorn ``--factory``, mounted if api.main does not."""
-    from api.main import create_app
-    from api.routes import alerts
-
-    app = create_app()
-    if not any(getattr(r, "path", "") == "/alerts/stream" for r in app.routes):
-        app.include_router(alerts.router)
-    return app
 
 
 @dataclass(frozen=True)
@@ -379,7 +367,7 @@ def main() -> None:
             for i in range(args.workers)
         ]  # fmt: skip
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.alerts:sse_app",
+            [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
              "--timeout-graceful-shutdown", "2"],
             env=env,

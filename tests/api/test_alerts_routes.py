@@ -9,12 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, func, select
 
 from api.main import create_app
-from api.routes import alerts, watchlists
 from api.security import issue_token
 from platetrace.settings import Settings
 from store.alerts import AlertRow, NewAlert, raise_alerts
@@ -25,24 +23,6 @@ from store.watchlist import NewWatchlistEntry, add_entry
 from tests.api.conftest import PASSWORD_HASH, World
 from tests.tracing.private_redis import PrivateRedis
 from tracing.alerts import publish_alerts
-
-
-def _with_alert_routes(application: FastAPI) -> FastAPI:
-    # Until api.main includes them, mount the routers here; never twice.
-    paths = {getattr(r, "path", "") for r in application.routes}
-    for router in (alerts.router, watchlists.router):
-        if not any(p.startswith(router.prefix) for p in paths):
-            application.include_router(router)
-    return application
-
-
-@pytest.fixture(scope="module")
-def app(api_settings: Settings) -> Iterator[FastAPI]:
-    """Shadows the API suite's app: this one surely has the alert and watchlist routes."""
-    application = _with_alert_routes(create_app(api_settings))
-    yield application
-    application.state.engine.dispose()
-    application.state.redis.close()
 
 
 def _entry(pattern: str = "51A12345", **body: object) -> dict[str, object]:
@@ -209,7 +189,7 @@ def live(
         )
     with PrivateRedis(tmp_path) as private:
         settings = Settings(database_url=database_url, redis_url=private.url, data_dir=tmp_path)
-        application = _with_alert_routes(create_app(settings))
+        application = create_app(settings)
         config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
