@@ -76,7 +76,10 @@ class Baseline:
         from lpr.detect import PPOCRDetConfig, PPOCRDetector
         from lpr.ocr import PPOCRReader, PPOCRRecConfig
 
-        self.detector = PPOCRDetector(PPOCRDetConfig(limit_type="min", side_len=736))
+        # rapidocr's defaults: no cap on enlarging small pictures but the 2000 px side limit.
+        self.detector = PPOCRDetector(
+            PPOCRDetConfig(limit_type="min", side_len=736, max_upscale=16.0)
+        )
         self.reader = PPOCRReader(PPOCRRecConfig(alphabet="full"))
         self.countries = countries
 

@@ -68,6 +68,8 @@ class PPOCRDetConfig(BaseModel):
     limit_type: Literal["max", "min"] = "max"
     side_len: int = Field(default=960, ge=64, le=4096)
     max_side_len: int = Field(default=2000, ge=64, le=8192)
+    # Small pictures are enlarged at most this much: beyond it detection only costs more time.
+    max_upscale: float = Field(default=2.0, ge=1.0, le=16.0)
     thresh: float = Field(default=0.3, gt=0, lt=1)
     box_thresh: float = Field(default=0.5, gt=0, lt=1)
     unclip_ratio: float = Field(default=1.6, gt=0, le=4)
@@ -108,7 +110,7 @@ class PPOCRDetector:
             scale = c.side_len / max(h, w)
         else:
             scale = max(1.0, c.side_len / min(h, w))
-        return min(scale, c.max_side_len / max(h, w))
+        return min(scale, c.max_upscale, c.max_side_len / max(h, w))
 
 
 def _text_box(corners: npt.NDArray[np.floating[Any]], score: float) -> TextBox:
