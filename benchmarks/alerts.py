@@ -47,7 +47,7 @@ from store.sightings import NewSighting
 from store.users import NewUser, Role, create_user
 from store.watchlist import PlatePattern, WatchlistEntry
 from tracing.alerts import ALERTS_STREAM
-from tracing.ingest import GROUP, SIGHTINGS_STREAM, encode_sighting
+from tracing.ingest import DEAD_LETTERS, GROUP, SIGHTINGS_STREAM, encode_sighting
 from tracing.watch import WatchIndex
 
 LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
@@ -325,7 +325,7 @@ def main() -> None:
     bench_matching(entries, hot, rng)
 
     rds = redis.Redis.from_url(args.redis_url)
-    rds.delete(SIGHTINGS_STREAM, ALERTS_STREAM)
+    rds.delete(SIGHTINGS_STREAM, DEAD_LETTERS, ALERTS_STREAM)
     with scratch_database("platetrace_bench_alerts") as url:
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -406,7 +406,9 @@ def main() -> None:
                     proc.kill()
                     proc.wait()
             engine.dispose()
-            rds.delete(SIGHTINGS_STREAM, ALERTS_STREAM, *rds.scan_iter(f"{ALERTS_STREAM}:*"))
+            rds.delete(
+                SIGHTINGS_STREAM, DEAD_LETTERS, ALERTS_STREAM, *rds.scan_iter(f"{ALERTS_STREAM}:*")
+            )
 
     print(f"\nend to end: {args.workers} ingest workers, {args.seconds:g} s per rate, "
           f"{HOT_SHARE:.0%} of sightings wanted; latency: sighting XADD → SSE client; "
