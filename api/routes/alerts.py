@@ -21,7 +21,7 @@ import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Query, Request
 from fastapi import status as http
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
@@ -36,6 +36,7 @@ from store.alerts import (
     get_alert,
     list_alerts,
 )
+from store.evidence import MEDIA_TYPES, stored_evidence
 from store.users import Principal, Role, may_use_camera, visible_camera_ids
 from tracing.alerts import check_stream_id, follow_alerts, latest_id, publish_update
 
@@ -195,6 +196,24 @@ def alerts_read(alert_id: BigRowId, conn: DbConn, user: Dispatchers, audit: Audi
     alert = _visible(conn, user, alert_id)
     audit.result_count = 1
     return AlertOut.of(alert)
+
+
+@router.get(
+    "/{alert_id}/evidence",
+    response_class=FileResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+def alerts_evidence(
+    alert_id: BigRowId, conn: DbConn, user: Dispatchers, settings: AppSettings, audit: Audit
+) -> FileResponse:
+    """The evidence crop of an alert's sighting: what a dispatcher checks before sending a
+    unit. The alert itself is the purpose (its entry's legal basis); the read is audited."""
+    alert = _visible(conn, user, alert_id)
+    if alert.evidence_key is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, detail=f"alert {alert_id} has no evidence")
+    path = stored_evidence(settings.evidence_dir, alert.evidence_key)
+    audit.result_count = 1
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lstrip(".")])
 
 
 @router.post("/{alert_id}/acknowledge")

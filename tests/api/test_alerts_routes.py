@@ -17,10 +17,11 @@ from api.security import issue_token
 from platetrace.settings import Settings
 from store.alerts import AlertRow, NewAlert, raise_alerts
 from store.cameras import NewCamera, create_camera
+from store.evidence import save_evidence
 from store.models_alerts import WatchlistEntryModel
 from store.users import NewUser, Role, create_agency, create_user, grant_cameras
 from store.watchlist import NewWatchlistEntry, add_entry
-from tests.api.conftest import PASSWORD_HASH, World
+from tests.api.conftest import PASSWORD_HASH, World, png_bytes
 from tests.tracing.private_redis import PrivateRedis
 from tracing.alerts import publish_alerts
 
@@ -89,7 +90,13 @@ def test_dispatchers_read_but_do_not_keep_the_watchlist(client: TestClient, worl
     assert client.get("/alerts", headers=world.headers["investigator"]).status_code == 403
 
 
-def _raise(conn: Connection, camera_id: int, key: str, plate: str = "51A12345") -> AlertRow:
+def _raise(
+    conn: Connection,
+    camera_id: int,
+    key: str,
+    plate: str = "51A12345",
+    evidence_key: str | None = None,
+) -> AlertRow:
     entry = add_entry(
         conn,
         NewWatchlistEntry(pattern=plate, reason="stolen", legal_basis="case 1", created_by="x"),
@@ -111,11 +118,31 @@ def _raise(conn: Connection, camera_id: int, key: str, plate: str = "51A12345") 
                 pattern=entry.pattern.text,
                 fuzzy=False,
                 distance=0.0,
+                evidence_key=evidence_key,
             )
         ],
         quiet_window=timedelta(0),
     )
     return row
+
+
+def test_dispatcher_sees_the_evidence_of_an_alert_on_their_cameras(
+    client: TestClient, world: World, conn: Connection, api_settings: Settings
+) -> None:
+    key = save_evidence(api_settings.evidence_dir, png_bytes("blue"), max_bytes=1 << 20)
+    mine = _raise(conn, world.camera_a, "e1", evidence_key=key)
+    theirs = _raise(conn, world.camera_b, "e2", plate="30E99999", evidence_key=key)
+    bare = _raise(conn, world.camera_a, "e3", plate="51A55555")
+    h = world.headers["dispatcher"]
+    shown = client.get(f"/alerts/{mine.id}/evidence", headers=h)
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["content-type"] == "image/png"
+    assert shown.content == png_bytes("blue")
+    assert client.get(f"/alerts/{theirs.id}/evidence", headers=h).status_code == 404
+    assert "no evidence" in client.get(f"/alerts/{bare.id}/evidence", headers=h).text
+    assert client.get(f"/alerts/{mine.id}/evidence").status_code == 401
+    investigator = world.headers["investigator"]
+    assert client.get(f"/alerts/{mine.id}/evidence", headers=investigator).status_code == 403
 
 
 def test_dispatcher_acknowledges_assigns_and_closes(

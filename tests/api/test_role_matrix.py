@@ -73,6 +73,7 @@ ALLOWED: dict[str, frozenset[Role] | None] = {
     "GET /alerts/stream": frozenset({A, D}),
     "GET /alerts": frozenset({A, D}),
     "GET /alerts/{alert_id}": frozenset({A, D}),
+    "GET /alerts/{alert_id}/evidence": frozenset({A, D}),
     "POST /alerts/{alert_id}/acknowledge": frozenset({A, D}),
     "POST /alerts/{alert_id}/assign": frozenset({A, D}),
     "POST /alerts/{alert_id}/close": frozenset({A, D}),

@@ -2,7 +2,7 @@
 // server's event stream, with a tone and a flash for high priority ones. After a dropped
 // connection the stream resumes from the last event id, so nothing is missed or shown twice.
 
-import { getJSON, sendJSON, streamEvents } from "./api.js";
+import { getJSON, imageURL, sendJSON, streamEvents } from "./api.js";
 import { $, attempt, el, formatTime, toast } from "./ui.js";
 
 const HIGH_PRIORITY = 2; // priorities run from 1 (most urgent) to 5
@@ -124,11 +124,28 @@ export function initAlerts({ map, cameras }) {
         `${alert.camera.code} ${alert.camera.name} · ${formatTime(alert.observed_at)}${fuzzy}`,
       ),
       alert.outcome ? el("div", { className: "meta" }, `outcome: ${alert.outcome}`) : null,
+      alert.evidence_key ? evidence(alert) : null,
       actions,
     ]);
     node.dataset.alert = alert.id;
     node.addEventListener("click", () => flyTo(alert));
     return node;
+  }
+
+  // The plate crop, fetched with the dispatcher's token; the card shows without it meanwhile.
+  function evidence(alert) {
+    const img = el("img", {
+      className: "evidence",
+      alt: `evidence of ${alert.plate}`,
+    });
+    img.hidden = true;
+    imageURL(`/alerts/${alert.id}/evidence`)
+      .then((url) => {
+        img.src = url;
+        img.hidden = false;
+      })
+      .catch(() => img.remove());
+    return img;
   }
 
   function show(alert, { fresh }) {
