@@ -61,6 +61,7 @@ class SightingRow:
 
 _ROW_FIELDS = tuple(f.name for f in fields(SightingRow))
 _STAGE_COLUMNS = tuple(f.name for f in fields(NewSighting))
+_ROW_COLUMNS = tuple(getattr(Sighting, name) for name in _ROW_FIELDS)
 
 
 def validate_sighting(s: NewSighting, *, now: datetime) -> None:
@@ -182,7 +183,7 @@ def sightings_by_plate(
     if end <= start:
         raise InvalidInput("the window must end after it starts")
     query = (
-        select(*(getattr(Sighting, name) for name in _ROW_FIELDS))
+        select(*_ROW_COLUMNS)
         .where(Sighting.plate == plate, Sighting.observed_at >= start, Sighting.observed_at < end)
         .order_by(Sighting.observed_at, Sighting.id)
         .limit(limit)
@@ -191,9 +192,7 @@ def sightings_by_plate(
 
 
 def get_sighting(conn: Connection, sighting_id: int) -> SightingRow:
-    query = select(*(getattr(Sighting, name) for name in _ROW_FIELDS)).where(
-        Sighting.id == sighting_id
-    )
+    query = select(*_ROW_COLUMNS).where(Sighting.id == sighting_id)
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"sighting {sighting_id} does not exist")
