@@ -1,39 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import Connection
 
-from store.cameras import NewCamera, create_cameras
 from store.cotravel import CameraWindow, companions, plates_in_windows
 from store.errors import InvalidInput
-from store.sightings import NewSighting, add_sightings
-
-T = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-def at(minutes: float) -> datetime:
-    return T + timedelta(minutes=minutes)
+from tests.store.cotravel_world import at, make_cameras, seen
 
 
 @pytest.fixture
 def cams(conn: Connection) -> list[int]:
-    rows = create_cameras(
-        conn,
-        [NewCamera(f"HCM-D01-W01-{i:04d}", f"cam {i}", 10.77, 106.70 + i / 1000) for i in range(4)],
-    )
-    return [r.id for r in rows]
-
-
-def seen(conn: Connection, *items: tuple[str, int, datetime]) -> None:
-    add_sightings(
-        conn,
-        [
-            NewSighting(f"k{i}-{plate}", camera, plate, plate, "VN", 0.9, when)
-            for i, (plate, camera, when) in enumerate(items)
-        ],
-    )
+    return make_cameras(conn, 4)
 
 
 def test_stakeout_finds_plates_in_every_window(conn: Connection, cams: list[int]) -> None:

@@ -1,40 +1,17 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import Connection
 
-from store.cameras import NewCamera, create_cameras
 from store.cotravel import CameraWindow
 from store.errors import InvalidInput
-from store.sightings import NewSighting, add_sightings
+from tests.store.cotravel_world import at, make_cameras, seen
 from tracing.cotravel import stakeout, travelling_with
-
-T = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-def at(minutes: float) -> datetime:
-    return T + timedelta(minutes=minutes)
 
 
 @pytest.fixture
 def cams(conn: Connection) -> list[int]:
-    rows = create_cameras(
-        conn,
-        [NewCamera(f"HCM-D01-W02-{i:04d}", f"cam {i}", 10.77, 106.70 + i / 1000) for i in range(3)],
-    )
-    return [r.id for r in rows]
-
-
-def seen(conn: Connection, *items: tuple[str, int, datetime]) -> None:
-    add_sightings(
-        conn,
-        [
-            NewSighting(f"t{i}-{plate}", camera, plate, plate, "VN", 0.9, when)
-            for i, (plate, camera, when) in enumerate(items)
-        ],
-    )
+    return make_cameras(conn, 3)
 
 
 def test_a_convoy_is_found_and_the_plates_own_misreads_are_not(
