@@ -23,7 +23,8 @@ SERVER_URL = os.environ.get(
     "PLATETRACE_TEST_SERVER_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"
 )
 REDIS_BASE = os.environ.get("PLATETRACE_TEST_REDIS", "redis://127.0.0.1:6379")
-REDIS_DB = 15
+# Developers running several suites at once give each its own database number.
+REDIS_DB = int(os.environ.get("PLATETRACE_TEST_REDIS_DB", "15"))
 TEST_DB = f"platetrace_test_{os.getpid()}"
 IN_CI = os.environ.get("CI") == "true"
 
