@@ -8,11 +8,15 @@ The index keeps three structures, one per pattern kind:
 * fuzzy: an OCR-aware weighted edit distance: a substitution between shapes that plate readers
   confuse (``O/0``, ``I/1``, ``B/8``, ``S/5``, ``Z/2``, ``D/0``..., the table in ``lpr.plates``)
   costs 0.5, any other edit 1. Mapping each group of confusable characters onto one canonical
-  character turns "weighted distance <= d" into "plain edit distance <= floor(d)" between
-  canonical strings (a necessary condition). By the pigeonhole principle, one of
-  ``floor(d) + 1`` pieces of the canonical pattern then occurs unchanged in the canonical plate,
-  shifted by at most ``floor(d)``, so pieces are dict keys and only entries sharing a piece are
-  scored with the exact distance.
+  character turns "weighted distance <= d" into "plain edit distance <= k = floor(d)" between
+  canonical strings (a necessary condition). Two strings within edit distance k become equal
+  after deleting at most k characters from each (a substitution is a deletion on both sides),
+  so every entry is filed under each deletion variant of its canonical pattern (the symmetric
+  delete index), and a plate looks up its own variants: only entries sharing one, a handful
+  at most, are scored with the exact weighted distance. A fuzzy entry of n characters takes
+  n + 1 keys at k = 1 and about n²/2 at k = 2; a plate costs the same number of lookups.
+
+Expiry is a heap by ``expires_at``, so dropping what expired costs nothing while nothing does.
 
 ``WatchlistMatcher`` keeps the index in step with the database by polling
 ``store.watchlist.entries_changed_since``: a change is live within one poll interval.
@@ -20,13 +24,13 @@ The index keeps three structures, one per pattern kind:
 
 from __future__ import annotations
 
+import heapq
 import re
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 
 from sqlalchemy import Engine
 
@@ -106,12 +110,13 @@ class WatchIndex:
 
     def __init__(self, entries: Iterable[WatchlistEntry] = ()) -> None:
         self._entries: dict[int, WatchlistEntry] = {}
-        self._keys: dict[int, list[tuple[_Table, Hashable]]] = {}
         self._exact: _Table = defaultdict(set)
         self._wild: _Table = defaultdict(set)
         self._regex: dict[int, re.Pattern[str]] = {}
-        self._fuzzy: _Table = defaultdict(set)
-        self._fuzzy_limits: set[int] = set()
+        # One table per number of edits k: deletion variant -> entries.
+        self._fuzzy: defaultdict[int, _Table] = defaultdict(lambda: defaultdict(set))
+        # (expires_at, id); stale pairs of replaced or removed entries are skipped when popped.
+        self._expiry: list[tuple[datetime, int]] = []
         for entry in entries:
             self.add(entry)
 
@@ -123,31 +128,25 @@ class WatchIndex:
 
     def add(self, entry: WatchlistEntry) -> None:
         self.remove(entry.id)
-        pattern = entry.pattern
-        keys: list[tuple[_Table, Hashable]] = []
-        if pattern.kind == "exact":
-            keys.append((self._exact, pattern.text))
-        elif pattern.kind == "wildcard":
-            keys.append((self._wild, _anchor_gram(pattern.text)))
-            self._regex[entry.id] = pattern.regex()
-        else:
-            edits = int(pattern.max_distance)
-            canonical = pattern.text.translate(_CANONICAL)
-            for i, (start, stop) in enumerate(_pieces(len(canonical), edits)):
-                keys.append((self._fuzzy, (edits, len(canonical), i, canonical[start:stop])))
-            self._fuzzy_limits.add(edits)
-        for table, key in keys:
+        if entry.pattern.kind == "wildcard":
+            self._regex[entry.id] = entry.pattern.regex()
+        for table, key in self._keys(entry):
             table[key].add(entry.id)
         self._entries[entry.id] = entry
-        self._keys[entry.id] = keys
+        if len(self._expiry) > 2 * len(self._entries) + 64:
+            self._expiry = [(e.expires_at, e.id) for e in self._entries.values()]
+            heapq.heapify(self._expiry)
+        heapq.heappush(self._expiry, (entry.expires_at, entry.id))
 
     def remove(self, entry_id: int) -> None:
-        for table, key in self._keys.pop(entry_id, ()):
+        entry = self._entries.pop(entry_id, None)
+        if entry is None:
+            return
+        for table, key in self._keys(entry):
             bucket = table[key]
             bucket.discard(entry_id)
             if not bucket:
                 del table[key]
-        self._entries.pop(entry_id, None)
         self._regex.pop(entry_id, None)
 
     def match(
@@ -166,8 +165,8 @@ class WatchIndex:
         found: dict[int, float] = {}
         for entry_id in self._exact.get(plate, ()):
             found[entry_id] = 0.0
-        for gram in _grams(plate):
-            for entry_id in self._wild.get(gram, ()):
+        for gram in self._wild.keys() & _grams(plate):
+            for entry_id in self._wild[gram]:
                 if self._regex[entry_id].fullmatch(plate):
                     found[entry_id] = 0.0
         for entry_id in self._fuzzy_candidates(plate):
@@ -182,21 +181,39 @@ class WatchIndex:
         ]
         return sorted(matches, key=lambda m: (m.entry.priority, m.distance, m.entry.id))
 
-    def expired(self, at: datetime) -> list[int]:
-        return [e.id for e in self._entries.values() if not e.active_at(at)]
+    def drop_expired(self, at: datetime) -> list[int]:
+        """Remove the entries no longer active at ``at``; return their ids."""
+        dropped = []
+        while self._expiry and self._expiry[0][0] <= at:
+            expires_at, entry_id = heapq.heappop(self._expiry)
+            entry = self._entries.get(entry_id)
+            if entry is not None and entry.expires_at == expires_at:
+                self.remove(entry_id)
+                dropped.append(entry_id)
+        return dropped
+
+    def _keys(self, entry: WatchlistEntry) -> Iterator[tuple[_Table, Hashable]]:
+        pattern = entry.pattern
+        if pattern.kind == "exact":
+            yield self._exact, pattern.text
+        elif pattern.kind == "wildcard":
+            yield self._wild, _anchor_gram(pattern.text)
+        else:
+            edits = int(pattern.max_distance)
+            table = self._fuzzy[edits]
+            for level in _deletions(pattern.text.translate(_CANONICAL), edits):
+                for variant in level:
+                    yield table, variant
 
     def _fuzzy_candidates(self, plate: str) -> set[int]:
-        canonical = plate.translate(_CANONICAL)
-        size = len(canonical)
         candidates: set[int] = set()
-        for edits in self._fuzzy_limits:
-            for length in range(max(1, size - edits), size + edits + 1):
-                for i, (start, stop) in enumerate(_pieces(length, edits)):
-                    for shift in range(-edits, edits + 1):
-                        lo, hi = start + shift, stop + shift
-                        if lo >= 0 and hi <= size:
-                            key = (edits, length, i, canonical[lo:hi])
-                            candidates.update(self._fuzzy.get(key, ()))
+        if not self._fuzzy:
+            return candidates
+        levels = _deletions(plate.translate(_CANONICAL), max(self._fuzzy))
+        for edits, table in self._fuzzy.items():
+            for level in levels[: edits + 1]:
+                for variant in level:
+                    candidates.update(table.get(variant, ()))
         return candidates
 
 
@@ -227,8 +244,7 @@ class WatchlistMatcher:
                 self._index.remove(entry.id)
             elif entry != self._index.get(entry.id):
                 self._index.add(entry)
-        for entry_id in self._index.expired(now):
-            self._index.remove(entry_id)
+        self._index.drop_expired(now)
         self._since = changes.as_of - _POLL_OVERLAP
         self._next_refresh = time.monotonic() + self._refresh_every
 
@@ -247,16 +263,16 @@ def _fits(entry: WatchlistEntry, *, at: datetime, colour: str | None, country: s
     )
 
 
-def _pieces(length: int, edits: int) -> list[tuple[int, int]]:
-    """``edits + 1`` near-equal consecutive pieces of a string of ``length``."""
-    bounds = [length * i // (edits + 1) for i in range(edits + 2)]
-    return list(pairwise(bounds))
+def _deletions(text: str, edits: int) -> list[set[str]]:
+    """Level i: the strings ``text`` becomes with exactly i characters deleted, i <= edits."""
+    levels = [{text}]
+    for _ in range(edits):
+        levels.append({v[:i] + v[i + 1 :] for v in levels[-1] for i in range(len(v))})
+    return levels
 
 
-def _grams(text: str) -> Iterator[str]:
-    for n in range(1, _GRAM + 1):
-        for i in range(len(text) - n + 1):
-            yield text[i : i + n]
+def _grams(text: str) -> set[str]:
+    return {text[i : i + n] for n in range(1, _GRAM + 1) for i in range(len(text) - n + 1)}
 
 
 def _anchor_gram(pattern: str) -> str:

@@ -102,7 +102,19 @@ def test_fuzzy_match_marks_the_distance() -> None:
 def test_expired_entries_never_match() -> None:
     index = WatchIndex([_entry(1, "51A12345", expires_at=NOW), _entry(2, "51A*", 0)])
     assert _ids(index, "51A12345") == [2]
-    assert index.expired(NOW) == [1]
+    assert index.drop_expired(NOW) == [1]
+    assert index.drop_expired(NOW) == []
+    assert len(index) == 1
+
+
+def test_drop_expired_follows_replaced_expiry() -> None:
+    index = WatchIndex([_entry(1, "51A12345", expires_at=NOW), _entry(2, "30E9999", 1.0)])
+    index.add(_entry(1, "51A12345", expires_at=NOW + timedelta(hours=1)))
+    index.remove(2)
+    assert index.drop_expired(NOW) == []
+    assert _ids(index, "51A12345") == [1]
+    assert index.drop_expired(NOW + timedelta(hours=1)) == [1]
+    assert len(index) == 0
 
 
 def test_colour_and_country_narrow_only_when_read() -> None:
