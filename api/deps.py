@@ -28,9 +28,10 @@ from sqlalchemy import Connection, text
 
 from api.security import InvalidToken, hash_api_key, token_user_id
 from platetrace.settings import Settings
+from store.api_keys import find_api_key
 from store.audit import JSONValue, NewAuditEntry, append
 from store.errors import NotFound
-from store.users import Principal, Role, find_api_key, get_user
+from store.users import Principal, Role, get_user
 
 PURPOSE_FIELDS = ("reason", "case_id")
 

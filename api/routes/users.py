@@ -10,24 +10,20 @@ from pydantic import BaseModel, Field
 
 from api.deps import MAX_INT4, Admin, AfterId, DbConn, PageLimit, RowId
 from api.security import hash_password, new_api_key
+from store.api_keys import ApiKeyRow, NewApiKey, create_api_key, list_api_keys, revoke_api_key
 from store.users import (
     USER_ROLES,
     AgencyRow,
-    ApiKeyRow,
-    NewApiKey,
     NewUser,
     Role,
     UserRow,
     agency_camera_ids,
     create_agency,
-    create_api_key,
     create_user,
     get_user,
     grant_cameras,
     list_agencies,
-    list_api_keys,
     list_users,
-    revoke_api_key,
     revoke_camera,
     update_user,
 )

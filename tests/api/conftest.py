@@ -23,18 +23,11 @@ from api.deps import assume_api_role, get_conn
 from api.main import create_app
 from api.security import hash_api_key, hash_password, issue_token
 from platetrace.settings import Settings
+from store.api_keys import NewApiKey, create_api_key
 from store.cameras import NewCamera, create_camera
 from store.evidence import save_evidence
 from store.sightings import NewSighting, add_sightings, sightings_by_plate
-from store.users import (
-    NewApiKey,
-    NewUser,
-    Role,
-    create_agency,
-    create_api_key,
-    create_user,
-    grant_cameras,
-)
+from store.users import NewUser, Role, create_agency, create_user, grant_cameras
 
 PASSWORD = "correct horse battery staple"
 # One argon2 hash for every test user: hashing is deliberately slow.

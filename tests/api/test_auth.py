@@ -19,7 +19,8 @@ from api.security import (
     verify_password,
 )
 from platetrace.settings import Settings
-from store.users import ApiKey, revoke_api_key, update_user
+from store.api_keys import ApiKey, revoke_api_key
+from store.users import update_user
 from tests.api.conftest import PASSWORD, World
 
 

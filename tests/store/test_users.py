@@ -7,22 +7,18 @@ from store.cameras import NewCamera, create_camera
 from store.errors import InvalidInput, NotFound
 from store.models import Camera
 from store.users import (
-    NewApiKey,
     NewUser,
     Principal,
     Role,
     agency_camera_ids,
     camera_filter,
     create_agency,
-    create_api_key,
     create_user,
-    find_api_key,
     find_user,
     get_user,
     grant_cameras,
     list_users,
     may_use_camera,
-    revoke_api_key,
     revoke_camera,
     update_user,
     visible_camera_ids,
@@ -104,15 +100,3 @@ def test_camera_filter_scopes_by_agency(conn: Connection) -> None:
         revoke_camera(conn, a, shared)
     with pytest.raises(InvalidInput, match="unknown camera"):
         grant_cameras(conn, a, [999_999])
-
-
-def test_api_keys_are_found_by_hash_until_revoked(conn: Connection) -> None:
-    key = create_api_key(conn, NewApiKey(name="worker", prefix="ptk_ab", key_hash="h" * 64))
-    found = find_api_key(conn, "h" * 64)
-    assert found == key and found.principal.role is Role.SERVICE
-    assert revoke_api_key(conn, key.id).revoked_at is not None
-    assert find_api_key(conn, "h" * 64) is None
-    with pytest.raises(NotFound):
-        revoke_api_key(conn, 999_999)
-    with pytest.raises(InvalidInput):
-        create_api_key(conn, NewApiKey(name=" ", prefix="p", key_hash="x" * 64))
