@@ -1,18 +1,19 @@
 """Investigators' search at city scale, through the real API, side by side with plain SQL.
 
-    .venv/bin/python -m benchmarks.search --rows 100000000   # the issue's scale (many hours)
-    .venv/bin/python -m benchmarks.search --rows 10000000    # ~20 minutes on 2 cores
+    .venv/bin/python -m benchmarks.search --rows 100000000 --load-only  # build, ~1 h on 2 cores
+    .venv/bin/python -m benchmarks.search --reuse --keep                # query the kept database
 
-Builds ``platetrace_bench``: 3,500 cameras over Ho Chi Minh City and ``--rows`` sightings over
-30 days, loaded with COPY in time order (as recognition workers would write them), then the
-search indexes of migration 0004 are built. The queries go through a real uvicorn server with
-an agency-scoped investigator's token, the rate limiter and the audit log on, and are timed at
-the client: exact plate over 30 days, wildcard (``51F*``-style prefixes and ``*1234``-style
-suffixes), fuzzy (OCR distance 1) and area + 24-hour window, first page of 100 with its count.
+Builds ``platetrace_bench_search`` (``--database``): 3,500 cameras over Ho Chi Minh City and
+``--rows`` sightings over 30 days, generated with numpy and loaded with binary COPY into the day
+partitions in time order, the indexes and keys built afterwards (``benchmarks.search_data``).
+The queries go through a real uvicorn server with an agency-scoped investigator's token, the
+rate limiter and the audit log on, and are timed at the client: exact plate over 30 days,
+wildcard (``51F*``-style prefixes and ``*1234``-style suffixes), fuzzy (OCR distance 1) and
+area + 24-hour window, first page of 100 with its count.
 
 The baseline runs the same SQL, without the API, on a copy of every tenth row that has no index
 but its primary key (``sightings_baseline``). The database is dropped afterwards unless
-``--keep``.
+``--keep`` or ``--load-only``.
 """
 
 from __future__ import annotations
@@ -29,32 +30,29 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
-import numpy as np
-import psycopg
 from sqlalchemy import Engine, create_engine, text
 
 from api.security import hash_password
 from benchmarks.common import print_table
+from benchmarks.search_data import (
+    DAYS,
+    EAST,
+    NORTH,
+    SOUTH,
+    WEST,
+    load,
+    make_baseline,
+    without_keys_and_indexes,
+)
 from platetrace.settings import get_settings
-from store.cameras import NewCamera, create_cameras
 from store.migrate import upgrade
-from store.partitions import ensure_partitions
 from store.plate_keys import plate_neighbourhood
 from store.users import NewUser, Role, create_agency, create_user, grant_cameras
 
-DATABASE = "platetrace_bench"
-DAYS = 30
-# Ho Chi Minh City, roughly the urban districts.
-WEST, EAST, SOUTH, NORTH = 106.60, 106.82, 10.70, 10.90
-# Vehicles registered in the city (41, 50-59) dominate its traffic; the rest come from anywhere.
-CITY_PROVINCES = [41, *range(50, 60)]
-SERIES = "ABCDEFGHKLMNPSTUVXYZ"
-COLOURS = ("white", "black", "grey", "silver", "red", "blue", "yellow")
-CHUNK = 500_000
 PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway user of a scratch database
 CONFUSIONS = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
@@ -67,92 +65,6 @@ class Scale:
     baseline_rows: int
     cameras: int
     size: int  # bytes on disk
-
-
-def plates_of(count: int, rng: np.random.Generator) -> np.ndarray[Any, np.dtype[np.str_]]:
-    local = rng.random(count) < 0.7
-    province = np.where(
-        local,
-        rng.choice(CITY_PROVINCES, count),
-        rng.integers(11, 100, count),
-    )
-    series = rng.choice(list(SERIES), count)
-    number = rng.integers(0, 100_000, count)
-    return np.array(
-        [f"{p:02d}{s}{n:05d}" for p, s, n in zip(province, series, number, strict=True)]
-    )
-
-
-def load(engine: Engine, *, rows: int, cameras: int, seed: int) -> tuple[list[str], datetime]:
-    """Cameras and sightings; returns the vehicles' plates and the end of the 30 days."""
-    rng = np.random.default_rng(seed)
-    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=DAYS)
-    with engine.begin() as conn:
-        ids = [
-            c.id
-            for c in create_cameras(
-                conn,
-                [
-                    NewCamera(
-                        code=f"HCM-D{i % 24 + 1:02d}-W{i // 24 % 16 + 1:02d}-{i:04d}",
-                        name=f"camera {i}",
-                        lat=float(rng.uniform(SOUTH, NORTH)),
-                        lon=float(rng.uniform(WEST, EAST)),
-                        status="online",
-                    )
-                    for i in range(cameras)
-                ],
-            )
-        ]
-        ensure_partitions(conn, (start.date() + timedelta(days=d) for d in range(DAYS + 1)))
-    vehicles = plates_of(max(1000, rows // 50), rng)
-    camera_ids = np.array(ids)
-    span = (end - start).total_seconds()
-    began = time.perf_counter()
-    for first in range(0, rows, CHUNK):
-        n = min(CHUNK, rows - first)
-        # Each chunk covers its own slice of the 30 days: the table fills in time order.
-        lo, hi = first / rows * span, (first + n) / rows * span
-        offsets = np.sort(rng.uniform(lo, hi, n))
-        plate = vehicles[rng.integers(0, len(vehicles), n)]
-        camera = camera_ids[rng.integers(0, len(camera_ids), n)]
-        confidence = rng.uniform(0.6, 1.0, n).round(3)
-        colour = rng.choice(COLOURS, n)
-        base = start.timestamp()
-        lines = "".join(
-            f"b{first + i}\t{c}\t{p}\t{p[:3]}-{p[3:6]}.{p[6:]}\tVN\t{q}\t"
-            f"{datetime.fromtimestamp(base + o, UTC).isoformat()}\t{k}\t0.8\n"
-            for i, (p, c, q, o, k) in enumerate(
-                zip(plate, camera, confidence, offsets, colour, strict=True)
-            )
-        )
-        with engine.begin() as conn:
-            raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-            columns = (
-                "ingest_key, camera_id, plate, plate_raw, country, confidence, observed_at, "
-                "colour, colour_confidence"
-            )
-            with raw.cursor() as cur, cur.copy(f"COPY sightings ({columns}) FROM STDIN") as copy:
-                copy.write(lines)
-        done = first + n
-        rate = done / (time.perf_counter() - began)
-        print(f"  loaded {done:,} / {rows:,} ({rate:,.0f} rows/s)", file=sys.stderr, flush=True)
-    return [str(p) for p in vehicles], end
-
-
-def make_baseline(engine: Engine) -> None:
-    """Every tenth sighting, indexed by its primary key only; cameras likewise."""
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS sightings_baseline, cameras_baseline"))
-        conn.execute(
-            text("CREATE TABLE sightings_baseline AS SELECT * FROM sightings WHERE id % 10 = 0")
-        )
-        conn.execute(text("ALTER TABLE sightings_baseline ADD PRIMARY KEY (id)"))
-        conn.execute(text("CREATE TABLE cameras_baseline AS SELECT * FROM cameras"))
-        conn.execute(text("ALTER TABLE cameras_baseline ADD PRIMARY KEY (id)"))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE sightings_baseline, cameras_baseline"))
 
 
 def queries(plates: list[str], end: datetime, *, per_kind: int, seed: int) -> list[Query]:
@@ -272,17 +184,23 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="per kind, through the API")
     parser.add_argument("--baseline-queries", type=int, default=30, help="per kind")
     parser.add_argument("--port", type=int, default=0, help="default: a free one")
+    parser.add_argument("--database", default="platetrace_bench_search", help="scratch database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="query a kept database")
+    parser.add_argument(
+        "--load-only", action="store_true", help="build the database, keep it, query nothing"
+    )
     args = parser.parse_args()
 
     server = get_settings().database_url.rsplit("/", 1)[0]
-    url = f"{server}/{DATABASE}"
+    url = f"{server}/{args.database}"
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     engine = create_engine(url)
     try:
         if not args.reuse:
             build(admin, engine, url, args)
+        if args.load_only:
+            return
         with engine.connect() as conn:
             plates = list(
                 conn.execute(text("SELECT DISTINCT plate FROM sightings_baseline")).scalars()
@@ -294,33 +212,31 @@ def main() -> None:
                     text("SELECT count(*) FROM sightings_baseline")
                 ).scalar_one(),
                 cameras=conn.execute(text("SELECT count(*) FROM cameras")).scalar_one(),
-                size=conn.execute(text(f"SELECT pg_database_size('{DATABASE}')")).scalar_one(),
+                size=conn.execute(text(f"SELECT pg_database_size('{args.database}')")).scalar_one(),
             )
         measure(engine, url, plates, end, scale, args.port or free_port(), args)
     finally:
         engine.dispose()
-        if not args.keep:
+        if not (args.keep or args.load_only):
             with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+                c.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
         admin.dispose()
 
 
 def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> None:
     with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-        c.execute(text(f"ALTER DATABASE \"{DATABASE}\" SET maintenance_work_mem = '1GB'"))
-    # The foundation's indexes are maintained during the load; the search indexes of 0004
-    # are built once afterwards, as on a database that grows into them.
-    upgrade(url, "0003")
-    began = time.perf_counter()
-    load(engine, rows=args.rows, cameras=args.cameras, seed=1)
-    loaded = time.perf_counter() - began
+        c.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{args.database}"'))
+        c.execute(text(f"ALTER DATABASE \"{args.database}\" SET maintenance_work_mem = '1GB'"))
     upgrade(url)
+    began = time.perf_counter()
+    with without_keys_and_indexes(engine, "sightings"):
+        load(engine, rows=args.rows, cameras=args.cameras, seed=1)
+        loaded = time.perf_counter() - began
     indexed = time.perf_counter() - began - loaded
     make_baseline(engine)
-    print(f"loaded {args.rows:,} rows in {loaded:.0f} s, built the search indexes in "
-          f"{indexed:.0f} s", file=sys.stderr)  # fmt: skip
+    print(f"loaded {args.rows:,} rows in {loaded:.0f} s (binary COPY, no indexes), rebuilt the "
+          f"indexes and keys in {indexed:.0f} s", file=sys.stderr)  # fmt: skip
     with engine.begin() as conn:
         agency = create_agency(conn, code="PC-HCM", name="City police")
         ids = list(conn.execute(text("SELECT id FROM cameras ORDER BY id")).scalars())
