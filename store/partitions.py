@@ -2,7 +2,9 @@
 
 Partitions are named ``sightings_pYYYYMMDD``. Writers create the day they need on the fly
 (``ensure_partitions``); ``platetrace maintain`` also creates ``partitions_ahead_days`` days in
-advance, so the hot path almost never takes the parent's lock. There is no default partition:
+advance, so the hot path almost never takes the parent's lock. Creating one goes through the
+database function ``create_sightings_partition`` (migration 0005), so the API's database role
+needs no ownership of ``sightings``. There is no default partition:
 a row for a day without a partition would otherwise land there and block creating that day.
 """
 
@@ -16,8 +18,6 @@ from sqlalchemy import Connection, text
 
 PARENT = "sightings"
 _PREFIX = f"{PARENT}_p"
-# Any constant works; it only has to be the same in every process that creates partitions.
-_PARTITION_LOCK = 7_215_001
 
 
 def partition_name(day: date) -> str:
@@ -54,17 +54,8 @@ def ensure_partitions(conn: Connection, days: Iterable[date]) -> list[str]:
     missing = {name: d for name, d in wanted.items() if name not in present}
     if not missing:
         return []
-    # Two writers racing to create the same day would otherwise fail on "already exists".
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PARTITION_LOCK})
-    for name, d in sorted(missing.items()):
-        start = datetime(d.year, d.month, d.day, tzinfo=UTC)
-        conn.execute(
-            text(
-                f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {PARENT} "
-                f"FOR VALUES FROM ('{start.isoformat()}') "
-                f"TO ('{(start + timedelta(days=1)).isoformat()}')"
-            )
-        )
+    for d in sorted(missing.values()):
+        conn.execute(text("SELECT create_sightings_partition(:day)"), {"day": d})
     return sorted(missing)
 
 

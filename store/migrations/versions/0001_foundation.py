@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-from store.partitions import ensure_partitions_ahead
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -98,10 +96,15 @@ def upgrade() -> None:
     op.create_index("ix_case_holds_plate", "case_holds", ["plate"])
     op.create_index("ix_case_holds_sighting_id", "case_holds", ["sighting_id"])
 
-    # The first week of partitions; writers and `platetrace maintain` create the rest.
-    ensure_partitions_ahead(
-        op.get_bind(), today=datetime.now(UTC).date() - timedelta(days=1), days_ahead=8
-    )
+    # The first week of partitions; writers and `platetrace maintain` create the rest. Written
+    # out here: from 0005 on, the application creates partitions through a database function.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for offset in range(-1, 8):
+        lower, upper = today + timedelta(days=offset), today + timedelta(days=offset + 1)
+        op.execute(
+            f"CREATE TABLE sightings_p{lower:%Y%m%d} PARTITION OF sightings "
+            f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
+        )
 
 
 def downgrade() -> None:
