@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from store.errors import InvalidInput, NotFound
@@ -177,7 +189,9 @@ def list_cameras(
 
 
 def existing_camera_ids(conn: Connection, ids: Sequence[int]) -> set[int]:
-    return set(conn.execute(select(Camera.id).where(Camera.id.in_(set(ids)))).scalars())
+    # One array parameter: an IN list of a batch's hundreds of ids costs milliseconds to bind.
+    wanted = bindparam("ids", sorted(set(ids)), type_=ARRAY(Integer))
+    return set(conn.execute(select(Camera.id).where(Camera.id == any_(wanted))).scalars())
 
 
 def update_camera(

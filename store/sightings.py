@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from psycopg.errors import UniqueViolation
-from sqlalchemy import Connection, Row, select, text
+import psycopg
+from psycopg.errors import CheckViolation, UniqueViolation
+from sqlalchemy import Connection, Row, select
 
 from store.cameras import existing_camera_ids
 from store.errors import InvalidInput, NotFound
@@ -109,43 +110,61 @@ def add_sightings(conn: Connection, items: Sequence[NewSighting]) -> int:
     unknown = {s.camera_id for s in items} - existing_camera_ids(conn, [s.camera_id for s in items])
     if unknown:
         raise InvalidInput(f"unknown camera id: {', '.join(map(str, sorted(unknown)))}")
-    ensure_partitions(conn, {day_of(s.observed_at) for s in items})
+    return insert_valid_sightings(conn, items)
 
-    # New sightings are the common case: COPY straight in. A batch that repeats a stored
-    # sighting (a re-delivery) violates the unique key, rolls back to the savepoint, and
-    # takes the staged path, which skips what is already there.
+
+def insert_valid_sightings(conn: Connection, items: Sequence[NewSighting]) -> int:
+    """``add_sightings`` for sightings already validated (``validate_sighting``), with the
+    database checking the cameras: an unknown one raises ``ForeignKeyViolation`` and leaves
+    the transaction usable, so a caller can drop what it names and go on (the ingest worker
+    dead-letters it). Idempotent; returns how many were new.
+
+    New sightings of days that have a partition are the common case: one ``COPY``, no other
+    statement. A day without a partition fails it, and the batch goes again once the day is
+    created; a batch that repeats a stored sighting (a re-delivery) violates the unique key,
+    and takes the staged path, which skips what is already there.
+    """
+    if not items:
+        return 0
     try:
         with conn.begin_nested():
             copy_rows(conn, "sightings", items)
         return len(items)
+    except CheckViolation:  # "no partition of relation found for row": the rest is validated
+        if not ensure_partitions(conn, {day_of(s.observed_at) for s in items}):
+            raise
+        return insert_valid_sightings(conn, items)
     except UniqueViolation:
         pass
-    conn.execute(
-        text(
+    ensure_partitions(conn, {day_of(s.observed_at) for s in items})
+    with conn.begin_nested():
+        return _insert_new_ones(conn, items)
+
+
+def _insert_new_ones(conn: Connection, items: Sequence[NewSighting]) -> int:
+    """Stage the batch and insert what is not stored yet. On the driver's cursor like
+    ``copy_rows``, so an unknown camera raises the same ``ForeignKeyViolation`` as there."""
+    columns = ", ".join(_STAGE_COLUMNS)
+    with _driver(conn).cursor() as cur:
+        cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS sightings_stage ("
             "ingest_key text, camera_id int, plate text, plate_raw text, country text, "
             "confidence float8, observed_at timestamptz, colour text, colour_confidence float8, "
             "box int[], evidence_key text, track_id text) ON COMMIT DELETE ROWS"
         )
-    )
-    conn.execute(text("TRUNCATE sightings_stage"))
-    copy_rows(conn, "sightings_stage", items)
-    columns = ", ".join(_STAGE_COLUMNS)
-    result = conn.execute(
-        text(
+        cur.execute("TRUNCATE sightings_stage")
+        copy_rows(conn, "sightings_stage", items)
+        cur.execute(
             f"INSERT INTO sightings ({columns}) SELECT {columns} FROM sightings_stage "
             "ON CONFLICT (ingest_key, observed_at) DO NOTHING"
         )
-    )
-    return result.rowcount
+        return int(cur.rowcount)
 
 
 def copy_rows(conn: Connection, table: str, items: Sequence[NewSighting]) -> None:
     """``COPY`` sightings into ``table`` (``sightings`` or a table of the same columns)."""
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
     columns = ", ".join(_STAGE_COLUMNS)
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+    with _driver(conn).cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for s in items:
             copy.write_row(
                 (
@@ -158,11 +177,19 @@ def copy_rows(conn: Connection, table: str, items: Sequence[NewSighting]) -> Non
                     s.observed_at,
                     s.colour,
                     s.colour_confidence,
-                    list(s.box) if s.box is not None else None,
+                    # An array literal: psycopg's list adaptation costs more than the rest
+                    # of the row together.
+                    None if s.box is None else "{" + ",".join(map(str, s.box)) + "}",
                     s.evidence_key,
                     s.track_id,
                 )
             )
+
+
+def _driver(conn: Connection) -> psycopg.Connection[Any]:
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    return cast("psycopg.Connection[Any]", raw)
 
 
 def add_sighting(conn: Connection, item: NewSighting) -> bool:

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from psycopg.errors import ForeignKeyViolation
 from sqlalchemy import Connection, func, select, text
 
 from store.cameras import NewCamera, create_camera
@@ -11,7 +12,13 @@ from store.errors import InvalidInput
 from store.holds import NewHold, active_holds, add_hold
 from store.models import Sighting
 from store.partitions import apply_retention, list_partitions, partition_name
-from store.sightings import NewSighting, add_sighting, add_sightings, sightings_by_plate
+from store.sightings import (
+    NewSighting,
+    add_sighting,
+    add_sightings,
+    insert_valid_sightings,
+    sightings_by_plate,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -146,3 +153,17 @@ def test_window_must_be_valid(conn: Connection) -> None:
         sightings_by_plate(conn, "51F12345", NOW, NOW)
     with pytest.raises(InvalidInput):
         sightings_by_plate(conn, "", NOW, NOW + timedelta(hours=1))
+
+
+def test_valid_sightings_of_an_unknown_camera_leave_the_transaction_usable(
+    conn: Connection, camera_id: int
+) -> None:
+    stored = sighting(camera_id, "stored", NOW)
+    assert insert_valid_sightings(conn, [stored]) == 1
+    lost = sighting(999_999, "lost", NOW)
+    # The straight COPY, and the staged path a repeated sighting takes, name the camera alike.
+    for batch in ([lost], [stored, lost]):
+        with pytest.raises(ForeignKeyViolation, match="999999"):
+            insert_valid_sightings(conn, batch)
+    assert insert_valid_sightings(conn, [stored, sighting(camera_id, "new", NOW)]) == 1
+    assert count(conn) == 2

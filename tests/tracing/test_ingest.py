@@ -191,6 +191,22 @@ def test_unfit_entries_are_dead_lettered_not_lost(
     assert redis_client.xpending(SIGHTINGS_STREAM, GROUP)["pending"] == 0
 
 
+def test_unknown_camera_in_a_redelivered_batch_is_dead_lettered(
+    clean_engine: Engine, redis_client: redis.Redis, camera_id: int
+) -> None:
+    (good,) = _traffic(camera_id, 1)
+    worker = _worker(clean_engine, redis_client, "w1")
+    publish_sightings(redis_client, [good])
+    worker.step()
+    # The repeat sends the batch down the staged path, where the camera check must hold too.
+    publish_sightings(redis_client, [good, replace(good, ingest_key="u", camera_id=camera_id + 99)])
+    result = worker.step()
+    assert (result.received, result.stored, result.dead) == (2, 0, 1)
+    (letter,) = _decoded(redis_client.xrange(DEAD_LETTERS))
+    assert "unknown camera id" in letter[1]["reason"]
+    assert _counts(clean_engine)[:2] == (1, 1)
+
+
 def _spawn_worker(redis_url: str, pause_s: float | None) -> subprocess.Popen[str]:
     env = {
         **os.environ,
