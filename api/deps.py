@@ -24,7 +24,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, Security, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.security import InvalidToken, hash_api_key, token_user_id
 from platetrace.settings import Settings
@@ -45,15 +47,30 @@ AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
 def assume_api_role(conn: Connection, settings: Settings) -> None:
-    """Drop to the API's own database role for the rest of the transaction."""
+    """Drop to the API's own database role for the rest of the transaction (for a connection
+    that is not from the API's pool, which runs as that role from the start)."""
     if settings.api_db_role:
         role = conn.dialect.identifier_preparer.quote(settings.api_db_role)
         conn.execute(text(f"SET LOCAL ROLE {role}"))
 
 
-def get_conn(request: Request, settings: AppSettings) -> Iterator[Connection]:
+def run_as_api_role(engine: Engine, settings: Settings) -> None:
+    """Every connection ``engine`` opens runs as the API's database role for its whole life:
+    one statement per connection instead of a round trip in every request's transaction."""
+    if not settings.api_db_role:
+        return
+    statement = f"SET ROLE {engine.dialect.identifier_preparer.quote(settings.api_db_role)}"
+
+    @event.listens_for(engine, "connect")
+    def _set_role(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+        dbapi_connection.commit()  # a session setting, kept past this first transaction
+
+
+def get_conn(request: Request) -> Iterator[Connection]:
     with request.app.state.engine.begin() as conn:
-        assume_api_role(conn, settings)
         yield conn
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import platetrace
+from api.deps import run_as_api_role
 from api.routes import (
     alerts,
     analytics,
@@ -90,6 +91,7 @@ class Health(BaseModel):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, pool_size=10)
+    run_as_api_role(engine, settings)
     redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
 
     @asynccontextmanager
