@@ -8,13 +8,14 @@ label on a pole always finds its camera.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -92,6 +93,17 @@ class Sighting(Base):
     track_id: Mapped[str | None] = mapped_column(Text)
     ingest_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SeenPlate(Base):
+    """Each plate ever written to ``sightings`` and the UTC days it was first and last seen,
+    kept by triggers (migration 0006); fuzzy search asks it which candidate plates exist."""
+
+    __tablename__ = "seen_plates"
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
 
 
 class CaseHold(Base):

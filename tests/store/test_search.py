@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from store.cameras import NewCamera, create_cameras
 from store.errors import InvalidInput
+from store.models import SeenPlate
 from store.search import (
     SearchQuery,
     decode_cursor,
@@ -236,3 +237,25 @@ def test_day_by_day_pages_span_days_newest_first(
         cursor = page.next_cursor
     assert len(seen) == expected
     assert seen == sorted(seen, reverse=True)
+
+
+def test_fuzzy_candidates_come_from_seen_plates_which_every_write_keeps(
+    conn: Connection, cams: list[int]
+) -> None:
+    def seen(plate: str) -> tuple[date, date] | None:
+        row = conn.execute(
+            select(SeenPlate.first_day, SeenPlate.last_day).where(SeenPlate.plate == plate)
+        ).first()
+        return None if row is None else (row.first_day, row.last_day)
+
+    day = timedelta(days=1)
+    add_sightings(conn, [sighting(cams[0], "51F12345", 0), sighting(cams[1], "51F12345", 0)])
+    assert seen("51F12345") == (NOW.date(), NOW.date())
+    add_sightings(conn, [sighting(cams[0], "51F12345", 3 * 24 * 60)])  # three days ago
+    assert seen("51F12345") == (NOW.date() - 3 * day, NOW.date())
+    # Seen three days ago and today, so a candidate for yesterday; the page finds nothing.
+    yesterday = SearchQuery(
+        start=NOW - 2 * day, end=NOW - day, plate=PlatePattern.parse("51F1234S", max_distance=1)
+    )
+    assert plates(conn, yesterday) == []
+    assert plates(conn, replace(yesterday, start=NOW - 4 * day)) == ["51F12345"]
