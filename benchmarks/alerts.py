@@ -9,23 +9,22 @@ every entry with a plain Levenshtein distance, on the same plates (matches/s and
 Part 2, end to end, one step per rate: a producer thread ``XADD``s simulated sightings at the
 rate (1% carry one of the 1,000 wanted plates), ``--workers`` ``platetrace ingest`` processes
 consume them, a uvicorn process serves ``/alerts/stream``, and an SSE client in this process
-timestamps every alert. Latency is from the sighting's ``XADD`` to the alert's arrival at the
-client. Each step checks that every sighting was stored once and every alert arrived once.
+timestamps every alert (both in ``benchmarks.alerts_load``). Latency is from the sighting's
+``XADD`` to the alert's arrival at the client, split at the alert's own ``XADD`` (its stream
+id): the workers' part and the server's. Each step checks that every sighting was stored
+once and every alert arrived once.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,28 +37,22 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, func, insert, select
 
 from api.security import issue_token
-from benchmarks.common import print_table, scratch_database
+from benchmarks.alerts_load import HOT_SHARE, Client, produce, random_plate, wait_drained
+from benchmarks.common import free_port, percentile, print_table, scratch_database
 from platetrace.settings import Settings
 from store.cameras import NewCamera, create_cameras
 from store.models import Sighting
 from store.models_alerts import AlertModel, WatchlistEntryModel
-from store.sightings import NewSighting
 from store.users import NewUser, Role, create_user
 from store.watchlist import PlatePattern, WatchlistEntry
 from tracing.alerts import ALERTS_STREAM
-from tracing.ingest import DEAD_LETTERS, GROUP, SIGHTINGS_STREAM, encode_sighting
+from tracing.ingest import DEAD_LETTERS, SIGHTINGS_STREAM
 from tracing.watch import WatchIndex
 
-LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
 ENTRIES = 100_000
 HOT = 1_000  # entries that traffic matches
-HOT_SHARE = 0.01  # of sightings carrying a wanted plate
 CAMERAS = 3_500
 MIX = (("exact", 0.8), ("wildcard", 0.1), ("fuzzy", 0.1))
-
-
-def random_plate(rng: random.Random) -> str:
-    return f"{rng.randint(10, 99)}{rng.choice(LETTERS)}{rng.randint(10000, 99999)}"
 
 
 def make_entries(rng: random.Random) -> tuple[list[WatchlistEntry], list[str]]:
@@ -176,108 +169,8 @@ class Step:
     p50: float
     p99: float
     worst: float
-
-
-class Client(threading.Thread):
-    """An SSE client that records when each alert arrived, by ingest key; like EventSource,
-    it reconnects with Last-Event-ID when the stream drops."""
-
-    def __init__(self, url: str, token: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.token = url, token
-        self.arrivals: dict[str, float] = {}
-        self.duplicates = 0
-        self.reconnects = 0
-        self.ready = threading.Event()
-
-    def run(self) -> None:
-        timeout = httpx.Timeout(5.0, read=60.0)  # heartbeats come every 15 s
-        last_id: str | None = None
-        while True:
-            headers = {"Authorization": f"Bearer {self.token}"}
-            if last_id is not None:
-                headers["Last-Event-ID"] = last_id
-            try:
-                with httpx.stream("GET", self.url, headers=headers, timeout=timeout) as response:
-                    for line in response.iter_lines():
-                        self.ready.set()
-                        if line.startswith("id: "):
-                            last_id = line[4:]
-                        elif line.startswith("data: "):
-                            self._arrived(json.loads(line[6:])["ingest_key"])
-            except httpx.HTTPError:
-                pass
-            self.reconnects += 1
-            time.sleep(0.5)
-
-    def _arrived(self, key: str) -> None:
-        if key in self.arrivals:
-            self.duplicates += 1
-        else:
-            self.arrivals[key] = time.time()
-
-
-def produce(
-    client: redis.Redis,
-    rate: int,
-    seconds: float,
-    cameras: Sequence[int],
-    hot: Sequence[str],
-    *,
-    step: int,
-) -> tuple[dict[str, float], int]:
-    """Send ``rate`` sightings/s for ``seconds`` in 10 ms ticks; every send time, and how
-    many sightings carried a wanted plate."""
-    rng = random.Random(step)
-    sent_at: dict[str, float] = {}
-    n = 0
-    # Hot sightings walk (plate, camera) pairs from a slot of their own per step, so no pair
-    # repeats within the quiet window and every hot sighting must raise exactly one alert.
-    hot_n = step * 50_000
-    start = time.monotonic()
-    observed = datetime.now(UTC) - timedelta(seconds=1)
-    while (elapsed := time.monotonic() - start) < seconds:
-        due = int(elapsed * rate) + 1 - n
-        pipe = client.pipeline(transaction=False)
-        keys = []
-        for _ in range(max(due, 0)):
-            keys.append(key := f"b{step}-{n}")
-            is_hot = rng.random() < HOT_SHARE
-            plate = hot[hot_n % len(hot)] if is_hot else random_plate(rng)
-            camera = cameras[(hot_n // len(hot)) % len(cameras)] if is_hot else rng.choice(cameras)
-            pipe.xadd(SIGHTINGS_STREAM, encode_sighting(NewSighting(  # type: ignore[arg-type]
-                ingest_key=key, camera_id=camera, plate=plate, plate_raw=plate, country="VN",
-                confidence=0.9, observed_at=observed + timedelta(milliseconds=n), colour="white",
-                box=(10, 10, 120, 40), evidence_key=None,
-            )))  # fmt: skip
-            hot_n += is_hot
-            n += 1
-        pipe.execute()
-        now = time.time()
-        sent_at.update((k, now) for k in keys)
-        time.sleep(max(0.0, start + (n / rate) - time.monotonic()))
-    return sent_at, hot_n - step * 50_000
-
-
-def wait_drained(client: redis.Redis, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        groups = client.xinfo_groups(SIGHTINGS_STREAM)
-        info = next(g for g in groups if g["name"] in (GROUP, GROUP.encode()))
-        if info["pending"] == 0 and info.get("lag", 0) == 0:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    p99_published: float  # of the part from the sighting's XADD to the alert's XADD
+    p99_delivered: float  # of the part from the alert's XADD to the client
 
 
 def run_step(engine: Engine, rds: redis.Redis, sse: Client, rate: int, seconds: float,
@@ -298,16 +191,20 @@ def run_step(engine: Engine, rds: redis.Redis, sse: Client, rate: int, seconds: 
             select(func.count()).select_from(AlertModel).where(AlertModel.ingest_key.like(prefix))
         ).scalar_one()
 
-    def arrived() -> list[float]:
-        return [sse.arrivals[k] - t for k, t in sent_at.items() if k in sse.arrivals]
+    def arrived() -> list[str]:  # the client records an arrival before its publish time
+        return [k for k in sent_at if k in sse.published]
 
     deadline = time.monotonic() + 30
     while len(arrived()) < alerts_db and time.monotonic() < deadline:
         time.sleep(0.1)
-    ms = [x * 1000 for x in arrived()] or [float("nan")]
-    return Step(rate, offered, len(sent_at), hot_sent, stored, alerts_db, len(arrived()),
+    keys = arrived()
+    ms = [1000 * (sse.arrivals[k] - sent_at[k]) for k in keys] or [float("nan")]
+    published = [1000 * (sse.published[k] - sent_at[k]) for k in keys] or [float("nan")]
+    delivered = [1000 * (sse.arrivals[k] - sse.published[k]) for k in keys] or [float("nan")]
+    return Step(rate, offered, len(sent_at), hot_sent, stored, alerts_db, len(keys),
                 sse.duplicates, len(sent_at) / drain_s, statistics.median(ms),
-                percentile(ms, 0.99), max(ms))  # fmt: skip
+                percentile(ms, 0.99), max(ms), percentile(published, 0.99),
+                percentile(delivered, 0.99))  # fmt: skip
 
 
 def main() -> None:
@@ -415,9 +312,11 @@ def main() -> None:
           "alerts = wanted sightings + incidental fuzzy matches of random plates")  # fmt: skip
     print_table(
         ["rate/s", "offered/s", "sent", "stored", "sustained/s", "wanted", "alerts in DB",
-         "at client", "duplicates", "p50 ms", "p99 ms", "max ms"],
+         "at client", "duplicates", "p50 ms", "p99 ms", "max ms", "p99 to stream",
+         "p99 stream→client"],
         [[s.rate, s.offered, s.sent, s.stored, s.sustained, s.hot, s.alerts_db, s.received,
-          s.duplicates, s.p50, s.p99, s.worst] for s in steps],
+          s.duplicates, s.p50, s.p99, s.worst, s.p99_published, s.p99_delivered]
+         for s in steps],
     )  # fmt: skip
     print(f"\nSSE client reconnects (with Last-Event-ID): {reconnects}")
     ok = [

@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmarks: a scratch database and a plain-text table."""
+"""Helpers shared by the benchmarks: a scratch database, a plain-text table, a free port,
+a percentile."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -50,3 +52,14 @@ def _fmt(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
