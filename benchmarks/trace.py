@@ -6,14 +6,15 @@ On the HCM graph, cameras watch every approach of the top 5 %, 10 % and 20 % of 
 (major ones first, spread out; ``tracing.cameras.rank_intersections``). For each coverage, one
 clean run (5 % misses) and one degraded run (also 40 % dead cameras and 5 % misreads). Each
 plate's sightings are reconstructed by ``routes.reconstruct`` (told which cameras work, as
-health monitoring does) and by the baseline, ``routes.shortest_route`` (the fastest path between
-consecutive cameras). The truth compared is the vehicle's path from its first to its last
-sighting; precision and recall are weighted by street length. Milliseconds per trip are CPU
+health monitoring does, and given the reads of plates one reader confusion away, to take back
+the misreads that fit its drive) and by the baseline, ``routes.shortest_route`` (the fastest
+path between consecutive cameras). The truth compared is the vehicle's path from its first to
+its last sighting; precision and recall are weighted by street length. Milliseconds per trip are CPU
 time of this process (``time.process_time``): the machine is shared, wall time is not stable.
 
 Impossible travel: ``--clones`` extra vehicles copy the plate of another driving at about the
 same time (10 % coverage, degraded); a clone is caught when its plate's route flags an
-impossible segment, and separated when ``routes.separate_vehicles`` splits the plate's
+impossible segment, and separated when ``travel.separate_vehicles`` splits the plate's
 sightings into exactly its true vehicles. False flags are counted on the honest plates of every
 run. ``--coverage`` with no value runs the clones alone.
 """
@@ -35,15 +36,9 @@ from benchmarks.common import print_table
 from platetrace.settings import get_settings
 from tracing.cameras import CameraSite, coverage_sites, rank_intersections, watched_approaches
 from tracing.graph import best_edge, load_graph
-from tracing.routes import (
-    Hit,
-    Route,
-    camera_coverage,
-    reconstruct,
-    separate_vehicles,
-    shortest_route,
-)
-from tracing.simulate import SimOptions, Simulation, simulate
+from tracing.routes import Coverage, Route, camera_coverage, reconstruct, shortest_route
+from tracing.simulate import CONFUSIONS, SimOptions, Simulation, simulate
+from tracing.travel import Hit, separate_vehicles
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
@@ -71,17 +66,32 @@ def _edges(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> dict[tuple[int, int]
     return {(u, v): best_edge(graph, u, v)["length"] for u, v in pairwise(nodes)}
 
 
-def evaluate(
+def lookalikes(by_plate: dict[str, list[Hit]], plate: str) -> list[Hit]:
+    """The hits of every plate one reader confusion (O/0, B/8, …) away from ``plate``."""
+    variants = {
+        plate[:i] + CONFUSIONS[c] + plate[i + 1 :] for i, c in enumerate(plate) if c in CONFUSIONS
+    }
+    return [hit for variant in variants for hit in by_plate.get(variant, ())]
+
+
+def _hits(
     graph: nx.MultiDiGraph, sim: Simulation, sites: Sequence[CameraSite]
-) -> tuple[Score, Score]:
-    """Scores of the reconstruction and of the baseline over the honest plates."""
+) -> tuple[dict[str, list[Hit]], Coverage]:
+    """Every plate's hits as read, and the coverage of the cameras that work."""
     by_id = {s.camera_id: s for s in sites}
     working = [s for s in sites if s.camera_id not in sim.dead]
-    alive = camera_coverage(graph, watched_approaches(graph, working))
     by_plate: dict[str, list[Hit]] = defaultdict(list)
     for s in sim.sightings:
         site = by_id[s.camera_id]
         by_plate[s.plate].append(Hit(s.camera_id, site.node, s.observed_at, site.from_node))
+    return by_plate, camera_coverage(graph, watched_approaches(graph, working))
+
+
+def evaluate(
+    graph: nx.MultiDiGraph, sim: Simulation, sites: Sequence[CameraSite]
+) -> tuple[Score, Score]:
+    """Scores of the reconstruction and of the baseline over the honest plates."""
+    by_plate, alive = _hits(graph, sim, sites)
     cloned = {t.plate for t in sim.truth if t.clone_of is not None}
     ours, base = Score(), Score()
     for trip in sim.truth:
@@ -94,7 +104,13 @@ def evaluate(
         for score, method in ((ours, "ours"), (base, "baseline")):
             began = time.process_time()
             route: Route = (
-                reconstruct(graph, hits, plate=trip.plate, coverage=alive)
+                reconstruct(
+                    graph,
+                    hits,
+                    plate=trip.plate,
+                    coverage=alive,
+                    lookalikes=lookalikes(by_plate, trip.plate),
+                )
                 if method == "ours"
                 else shortest_route(graph, hits, plate=trip.plate)
             )
@@ -117,15 +133,10 @@ def clone_catch(
     """(what, how many clones, how many caught): flagged among those seen by both vehicles,
     flagged among those whose sightings overlap in time (two places at once; the others may as
     well be one car), and separated into their true vehicles by ``separate_vehicles``."""
-    by_id = {s.camera_id: s for s in sites}
-    working = [s for s in sites if s.camera_id not in sim.dead]
-    alive = camera_coverage(graph, watched_approaches(graph, working))
-    by_plate: dict[str, list[Hit]] = defaultdict(list)
+    by_plate, alive = _hits(graph, sim, sites)
     owner: dict[tuple[str, int, datetime], int] = {}
     spans: dict[str, dict[int, list[datetime]]] = defaultdict(lambda: defaultdict(list))
     for s in sim.sightings:
-        site = by_id[s.camera_id]
-        by_plate[s.plate].append(Hit(s.camera_id, site.node, s.observed_at, site.from_node))
         owner[s.plate, s.camera_id, s.observed_at] = s.vehicle
         if s.plate == s.true_plate:
             spans[s.plate][s.vehicle].append(s.observed_at)
@@ -135,7 +146,9 @@ def clone_catch(
         if trip.clone_of is None or len(times) < 2:
             continue  # a clone nobody saw beside its original cannot be told apart
         hits = by_plate[trip.plate]
-        flagged = bool(reconstruct(graph, hits, plate=trip.plate, coverage=alive).impossible)
+        look = lookalikes(by_plate, trip.plate)
+        route = reconstruct(graph, hits, plate=trip.plate, coverage=alive, lookalikes=look)
+        flagged = bool(route.impossible)
         seen += 1
         caught += flagged
         if max(min(t) for t in times.values()) <= min(max(t) for t in times.values()):

@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracing.graph import ROAD_RANK, bearing_deg, haversine_m, road_rank
-from tracing.routes import Approach, Coverage, Hit, camera_coverage
+from tracing.routes import Coverage, camera_coverage
+from tracing.travel import Approach, Hit
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

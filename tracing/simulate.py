@@ -27,7 +27,7 @@ import numpy.typing as npt
 from lpr.plates import FORMATS, TO_LETTER, VN_LETTERS, PlateFormat
 from tracing.cameras import CameraSite
 from tracing.graph import RoutingIndex, haversine_m, road_rank, routing_index
-from tracing.routes import Approach
+from tracing.travel import Approach
 
 # Province codes registered in Ho Chi Minh City (41, 50–59).
 HCM_PROVINCES = ("41", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59")

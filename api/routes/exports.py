@@ -25,7 +25,7 @@ from api.routes.trace import NOT_TRACEABLE, End, Plate, Start, trace_plate
 from store.errors import InvalidInput
 from store.search import SearchQuery, search_sightings
 from store.users import Principal
-from tracing.routes import route_geojson
+from tracing.route_output import route_geojson
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 

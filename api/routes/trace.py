@@ -27,7 +27,8 @@ from store.users import Principal, visible_camera_ids
 from store.watchlist import PlatePattern
 from tracing.cameras import CameraError, CameraSite, attach, hits_from
 from tracing.graph import load_graph
-from tracing.routes import Route, reconstruct, route_geojson, route_json
+from tracing.route_output import route_geojson, route_json
+from tracing.routes import Route, reconstruct
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 

@@ -21,7 +21,7 @@ from tracing.cameras import (
     sites_of,
     watched_approaches,
 )
-from tracing.routes import Hit, camera_coverage, reconstruct
+from tracing.routes import camera_coverage, reconstruct
 from tracing.simulate import (
     CONFUSIONS,
     SimOptions,
@@ -33,6 +33,7 @@ from tracing.simulate import (
     write_jsonl,
     write_store,
 )
+from tracing.travel import Hit
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 SHORT = SimOptions(min_trip_m=800.0, max_trip_m=3000.0)
