@@ -25,10 +25,10 @@ from store.errors import InvalidInput
 from store.sightings import sightings_by_plate
 from store.users import Principal, visible_camera_ids
 from store.watchlist import PlatePattern
-from tracing.cameras import CameraError, CameraSite, attach, hits_from
+from tracing.cameras import CameraError, CameraSite, attach, hits_from, working_coverage
 from tracing.graph import load_graph
 from tracing.route_output import route_geojson, route_json
-from tracing.routes import Route, reconstruct
+from tracing.routes import Coverage, Route, reconstruct
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 
@@ -73,6 +73,33 @@ def city_graph(settings: Settings) -> nx.MultiDiGraph:
         ) from exc
 
 
+# (id, lon, lat, heading) of each online camera, in id order.
+OnlineCameras = tuple[tuple[int, float, float, float | None], ...]
+
+
+@lru_cache(maxsize=16)
+def _coverage(graph: nx.MultiDiGraph, online: OnlineCameras) -> Coverage:
+    sites: dict[int, CameraSite] = {}
+    for camera_id, lon, lat, heading in online:
+        try:
+            sites[camera_id] = attach(graph, camera_id=camera_id, lon=lon, lat=lat, heading=heading)
+        except CameraError:
+            continue  # off the map: it watches none of its streets
+    return working_coverage(graph, sites, dict.fromkeys(sites, "online"))
+
+
+def camera_health(conn: Connection, graph: nx.MultiDiGraph, allowed: set[int] | None) -> Coverage:
+    """The approaches the caller's online cameras watch: a route past one of them that did
+    not see the plate is less likely. Cameras the caller may not use say nothing (their
+    sightings are hidden), nor do stale or offline ones. Built once per camera state."""
+    online = tuple(
+        (c.id, c.lon, c.lat, c.heading)
+        for c in list_cameras(conn, status="online")
+        if allowed is None or c.id in allowed
+    )
+    return _coverage(graph, online)
+
+
 def trace_plate(
     conn: Connection,
     principal: Principal,
@@ -90,10 +117,10 @@ def trace_plate(
         raise InvalidInput(f"the window is longer than {MAX_WINDOW.days} days")
     graph = city_graph(settings)
     rows = sightings_by_plate(conn, pattern.text, start, end, limit=MAX_HITS)
-    allowed = visible_camera_ids(conn, principal)
+    visible = visible_camera_ids(conn, principal)
+    allowed = None if visible is None else set(visible)
     if allowed is not None:
-        mine = set(allowed)
-        rows = [r for r in rows if r.camera_id in mine]
+        rows = [r for r in rows if r.camera_id in allowed]
     sites: dict[int, CameraSite] = {}
     off_map: list[int] = []
     for camera in list_cameras(conn, ids=sorted({r.camera_id for r in rows})):
@@ -109,7 +136,8 @@ def trace_plate(
             status.HTTP_404_NOT_FOUND,
             detail=f"no sightings of {pattern.text} on mapped cameras you may use in the window",
         )
-    route = reconstruct(graph, hits_from(sites, seen), plate=pattern.text)
+    coverage = camera_health(conn, graph, allowed)
+    route = reconstruct(graph, hits_from(sites, seen), plate=pattern.text, coverage=coverage)
     return Traced(route=route, graph=graph, sightings=len(seen), off_map=tuple(off_map))
 
 

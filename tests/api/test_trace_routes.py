@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from tests.api.city import PLATE, SEEN, Cameras, place_cameras, write_osm
+from store.cameras import NewCamera, create_camera, update_camera
+from store.users import grant_cameras
+from tests.api.city import PLATE, SEEN, SOUTH, STEP, WEST, Cameras, place_cameras, write_osm
 from tests.api.conftest import PURPOSE, World
 
 WINDOW = {
@@ -121,3 +123,45 @@ def test_trace_needs_purpose_role_and_credentials(client: TestClient, world: Wor
     for who in ("dispatcher", "operator", "auditor", "service"):
         assert trace(client, world, who).status_code == 403, who
     assert trace(client, world, "anonymous").status_code == 401
+
+
+def _middle_camera(conn: Connection, status: str) -> int:
+    """A camera watching eastbound traffic into the middle of the plate's street."""
+    return create_camera(
+        conn,
+        NewCamera(
+            code="HCM-TD-W01-0103",
+            name="Middle",
+            lat=SOUTH + STEP,
+            lon=WEST + STEP,
+            heading=90.0,
+            status=status,
+        ),
+    ).id
+
+
+def _confidences(client: TestClient, world: World) -> list[float]:
+    answer = trace(client, world)
+    assert answer.status_code == 200, answer.text
+    return [s["confidence"] for t in answer.json()["trips"] for s in t["segments"]]
+
+
+def test_a_silent_online_camera_on_the_way_makes_the_route_less_certain(
+    client: TestClient, conn: Connection, world: World, city: Cameras
+) -> None:
+    unmonitored = _confidences(client, world)
+    middle = _middle_camera(conn, "offline")
+    grant_cameras(conn, world.agency_a, [middle])
+    # An offline camera may have seen the plate without reporting: its silence says nothing.
+    assert _confidences(client, world) == unmonitored
+    update_camera(conn, middle, status="online")
+    silent = _confidences(client, world)
+    assert all(s < u for s, u in zip(silent, unmonitored, strict=True))
+
+
+def test_cameras_the_caller_may_not_use_say_nothing_by_their_silence(
+    client: TestClient, conn: Connection, world: World, city: Cameras
+) -> None:
+    unmonitored = _confidences(client, world)
+    _middle_camera(conn, "online")  # agency A is not granted it
+    assert _confidences(client, world) == unmonitored
