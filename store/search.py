@@ -195,7 +195,11 @@ def search_sightings(
     capped = False
     if after is None:
         if more:
-            counted = select(Sighting.id).where(*conditions).limit(count_cap + 1).subquery()
+            # Only columns the indexes hold (plate, observed_at, camera_id): the count is an
+            # index-only scan, without a heap read per match.
+            counted = (
+                select(Sighting.observed_at).where(*conditions).limit(count_cap + 1).subquery()
+            )
             total = conn.execute(select(func.count()).select_from(counted)).scalar_one()
             capped = total > count_cap
             total = min(total, count_cap)
