@@ -13,6 +13,7 @@ learns the id it already had.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -41,6 +42,10 @@ sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', 'alert',
 redis.call('SET', KEYS[2], sid, 'EX', ARGV[3])
 return sid
 """
+
+
+# Redis names scripts by their SHA-1.
+_PUBLISH_SHA = hashlib.sha1(_PUBLISH_ONCE.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +94,27 @@ def alert_json(alert: AlertRow) -> str:
 
 
 def publish_alerts(client: redis.Redis, alerts: Sequence[AlertRow]) -> list[tuple[int, str]]:
-    """Add each alert to the stream unless it is already there; return (alert id, stream id)."""
+    """Add each alert to the stream unless it is already there; return (alert id, stream id).
+
+    One round trip: the script is called by its hash, and loaded only when Redis says it
+    lacks it (first use, restart); calling it again then is harmless, it is idempotent.
+    """
     if not alerts:
         return []
-    script = client.register_script(_PUBLISH_ONCE)
+    try:
+        ids = _publish_once(client, alerts)
+    except redis.exceptions.NoScriptError:
+        client.script_load(_PUBLISH_ONCE)
+        ids = _publish_once(client, alerts)
+    return [(alert.id, _text(sid)) for alert, sid in zip(alerts, ids, strict=True)]
+
+
+def _publish_once(client: redis.Redis, alerts: Sequence[AlertRow]) -> list[Any]:
     pipe = client.pipeline(transaction=False)
     for alert in alerts:
-        script(
-            keys=[ALERTS_STREAM, marker_key(alert)],
-            args=[alert_json(alert), STREAM_MAXLEN, MARKER_TTL_S],
-            client=pipe,
-        )
-    ids = pipe.execute()
-    return [(alert.id, _text(sid)) for alert, sid in zip(alerts, ids, strict=True)]
+        keys = (ALERTS_STREAM, marker_key(alert))
+        pipe.evalsha(_PUBLISH_SHA, len(keys), *keys, alert_json(alert), STREAM_MAXLEN, MARKER_TTL_S)
+    return pipe.execute()
 
 
 def marker_key(alert: AlertRow) -> str:

@@ -85,6 +85,7 @@ def test_publishing_twice_adds_each_alert_once(
 ) -> None:
     client = private_redis.client()
     first = publish_alerts(client, alerts[:2])
+    client.script_flush()  # as after a restart: the script must be loaded again
     again = publish_alerts(client, alerts)
     assert again[:2] == first
     assert client.xlen(ALERTS_STREAM) == 3
