@@ -4,9 +4,10 @@ the cameras the caller may use, newest first, one keyset page at a time.
 How each plate kind finds its rows without scanning the table:
 
 * exact: the ``(plate, observed_at)`` B-tree of every day partition in the window;
-* wildcard (``?`` one character, ``*`` any run, at least 3 fixed characters): ``LIKE`` on the
-  trigram index of migration 0004, one day partition after the other, newest first, until a
-  page is full;
+* wildcard (``?`` one character, ``*`` any run, at least 3 fixed characters): a fixed start
+  is a range of the plate B-tree, a fixed end (3 characters or more) a range of the
+  reversed-plate B-tree (migration 0008), anything else ``LIKE`` on the trigram index of
+  migration 0004; one day partition after the other, newest first, until a page is full;
 * fuzzy: no index answers "within OCR distance d", so the query enumerates every plate within
   ``d`` (``plate_neighbourhood``: about 700 plates at distance 1 for an 8-character plate),
   keeps those ``seen_plates`` knows in the window, and looks those few up on the plate B-tree.
@@ -44,6 +45,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeEngine
 
 from store.errors import InvalidInput
@@ -58,6 +60,8 @@ MAX_PAGE = 10_000
 MAX_AREA_VERTICES = 10_000
 # Sightings are kept 30 days, longer only under a case hold; a wider window is a typo.
 MAX_WINDOW = timedelta(days=366)
+# Shorter fixed ends (``*12?45``) are left to the trigram index: "45" is in 1% of plates.
+_MIN_SUFFIX = 3
 
 Area = Polygon | MultiPolygon
 
@@ -307,17 +311,20 @@ def _plate_condition(
         # Plates hold only capitals and digits, so LIKE's own metacharacters cannot occur.
         like = Sighting.plate.like(pattern.text.replace("?", "_").replace("*", "%"))
         prefix = re.split(r"[?*]", pattern.text, maxsplit=1)[0]
-        if not prefix:
-            return like
-        # A fixed start is a range of the plate B-tree. Trigrams serve it badly: the padded
-        # first trigrams of ``51F%`` ("  5", " 51") occur in most plates of the city.
-        low, high = prefix_range(prefix)
-        bounds = [Sighting.plate >= low] + ([Sighting.plate < high] if high else [])
-        if pattern.text == prefix + "*":
-            # The range says it all; LIKE on top would make the planner expect far fewer rows
-            # than there are, and sort them all instead of stopping at the newest day.
-            return and_(*bounds)
-        return and_(like, *bounds)
+        if prefix:
+            # A fixed start is a range of the plate B-tree. Trigrams serve it badly: the padded
+            # first trigrams of ``51F%`` ("  5", " 51") occur in most plates of the city.
+            return _starting_with(Sighting.plate, prefix, like, only=pattern.text == prefix + "*")
+        suffix = re.split(r"[?*]", pattern.text)[-1]
+        if len(suffix) >= _MIN_SUFFIX:
+            # A fixed end is a range of the reversed-plate B-tree (migration 0008). Each
+            # trigram of ``*1234`` occurs in ~1% of plates: counting a month's matches read
+            # every day partition's posting lists (0.2-1.4 s at 100 million rows).
+            reversed_plate = func.reverse(Sighting.plate, type_=String())
+            return _starting_with(
+                reversed_plate, suffix[::-1], like, only=pattern.text == "*" + suffix
+            )
+        return like
     # Most plates of the neighbourhood were never seen; ``seen_plates`` names the few that were
     # (one probe per plate in one small index, instead of one per plate per day partition), so
     # the page query gets a short list the planner estimates well.
@@ -329,6 +336,21 @@ def _plate_condition(
     )
     plates = list(conn.execute(seen).scalars())
     return Sighting.plate.in_(plates) if plates else None
+
+
+def _starting_with(
+    column: ColumnElement[str] | InstrumentedAttribute[str],
+    start: str,
+    like: ColumnElement[bool],
+    *,
+    only: bool,
+) -> ColumnElement[bool]:
+    """``column`` starts with ``start`` as a B-tree range; ``like`` on top unless the range
+    is the ``only`` condition: then LIKE would make the planner expect far fewer rows than
+    there are, and sort them all instead of stopping at the newest day."""
+    low, high = prefix_range(start)
+    bounds = [column >= low] + ([column < high] if high else [])
+    return and_(*bounds) if only else and_(like, *bounds)
 
 
 def _unnest(name: str, values: Sequence[Any], item: TypeEngine[Any]) -> Select[Any]:

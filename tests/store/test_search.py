@@ -85,6 +85,9 @@ def test_exact_wildcard_and_fuzzy_find_what_they_should(conn: Connection, cams: 
     assert set(plates(conn, query("51F*"))) == {"51F12345", "51F1234S", "51F12346", "51F12B46"}
     assert plates(conn, query("51F1234?")) == ["51F1234S", "51F12346", "51F12345", "51F12345"]
     assert plates(conn, query("*999*")) == ["29A99999"]
+    assert plates(conn, query("*2345")) == ["51F12345", "51F12345"]  # fixed end: reversed
+    assert plates(conn, query("*2?46")) == ["51F12346", "51F12B46"]
+    assert plates(conn, query("*F12B46")) == ["51F12B46"]
 
     page = search_sightings(conn, ADMIN, query("51F12345", distance=1), limit=10)
     assert [(h.plate, h.distance) for h in page.hits] == [
