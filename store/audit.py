@@ -3,7 +3,8 @@
 Each row stores the hash of the row before it and a hash over its own content plus that link,
 so editing a row breaks its own hash and deleting one breaks the next row's link;
 ``verify_chain`` names the first row that no longer fits. Appends take a transaction-scoped
-advisory lock, so two writers never link to the same predecessor. There is deliberately no
+advisory lock before reading the newest hash (``audit_chain_head()``, migration 0009), so two
+writers never link to the same predecessor. There is deliberately no
 update or delete here, and the API's database role is only granted INSERT and SELECT.
 """
 
@@ -36,8 +37,6 @@ from store.errors import InvalidInput
 from store.models import Base
 
 GENESIS = "0" * 64
-# Any constant works; every process appending to the log must use the same one.
-_APPEND_LOCK = 7_215_003
 
 JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
@@ -134,8 +133,7 @@ def append(conn: Connection, entry: NewAuditEntry, *, at: datetime | None = None
         raise InvalidInput("result count must not be negative")
     # jsonb would silently reorder or reject what json cannot round-trip; fail here instead.
     params = json.loads(json.dumps(dict(entry.params), default=str))
-    conn.execute(select(func.pg_advisory_xact_lock(_APPEND_LOCK)))
-    prev = conn.execute(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).scalar()
+    prev = conn.execute(select(func.audit_chain_head())).scalar()
     prev_hash = prev or GENESIS
     content: dict[str, Any] = {
         "at": (at or datetime.now(UTC)).astimezone(UTC),

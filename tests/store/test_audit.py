@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine, text
 
 from store.audit import (
     GENESIS,
+    AuditRow,
     NewAuditEntry,
     append,
     chain_head,
@@ -119,6 +120,24 @@ def test_concurrent_writers_keep_one_chain(clean_engine: Engine) -> None:
     with clean_engine.connect() as conn:
         assert len(list_entries(conn, limit=100)) == 45
         assert verify_chain(conn) is None
+
+
+def test_a_writer_waiting_for_the_lock_links_to_the_row_committed_meanwhile(
+    clean_engine: Engine,
+) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with clean_engine.begin() as first:
+            held = append(first, entry(1))
+            # Starts while the first transaction holds the lock, so it has to wait for it.
+            second = pool.submit(lambda: _append_committed(clean_engine, entry(2)))
+            with pytest.raises(TimeoutError):
+                second.result(timeout=0.5)
+        assert second.result(timeout=10).prev_hash == held.hash
+
+
+def _append_committed(engine: Engine, new: NewAuditEntry) -> AuditRow:
+    with engine.begin() as conn:
+        return append(conn, new)
 
 
 def test_head_and_anchor(conn: Connection) -> None:
