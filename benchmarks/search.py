@@ -65,6 +65,16 @@ class Scale:
     baseline_rows: int
     cameras: int
     size: int  # bytes on disk
+    relations: list[tuple[str, int]]  # the largest tables and indexes, partitions summed
+
+
+# A partition's table or index counts towards its parent's.
+_RELATION_SIZES = """
+SELECT coalesce(i.inhparent, c.oid)::regclass::text AS relation, sum(pg_relation_size(c.oid))
+FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace
+GROUP BY 1 ORDER BY 2 DESC LIMIT 10
+"""
 
 
 def queries(plates: list[str], end: datetime, *, per_kind: int, seed: int) -> list[Query]:
@@ -197,7 +207,9 @@ def main() -> None:
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     engine = create_engine(url)
     try:
-        if not args.reuse:
+        if args.reuse:
+            upgrade(url)  # a kept database follows the code's migrations
+        else:
             build(admin, engine, url, args)
         if args.load_only:
             return
@@ -213,6 +225,7 @@ def main() -> None:
                 ).scalar_one(),
                 cameras=conn.execute(text("SELECT count(*) FROM cameras")).scalar_one(),
                 size=conn.execute(text(f"SELECT pg_database_size('{args.database}')")).scalar_one(),
+                relations=[(r, int(b)) for r, b in conn.execute(text(_RELATION_SIZES))],
             )
         measure(engine, url, plates, end, scale, args.port or free_port(), args)
     finally:
@@ -328,6 +341,7 @@ def measure(
             for kind in sorted(api)
         ],
     )
+    print("On disk: " + ", ".join(f"{r} {b / 2**30:.2f} GiB" for r, b in scale.relations))
     print(f"API floor (GET /auth/me, token check only): p50 {statistics.median(floor):.0f} ms, "
           f"p99 {percentile(floor, 0.99):.0f} ms")  # fmt: skip
     print("slowest API queries: " + ", ".join(
