@@ -39,9 +39,48 @@ class Reader(Protocol):
 
 readers: Registry[Reader] = Registry("reader")
 
+# Where our own readers' weights are committed.
+MODELS = Path(__file__).resolve().parents[1] / "models"
+# A crop this small has no readable characters; refuse it rather than guess.
+MIN_SIDE = 4
+
 PLATE_SYMBOLS = string.digits + string.ascii_uppercase + " -."
 # Lower-case shapes that a plate's capitals and digits are misread as, mapped by shape.
 LOWER_SHAPES = {c: c.upper() for c in "cksuvwxz"} | {"o": "O", "l": "I"}
+
+
+def check_crop(crop: Image) -> None:
+    """Refuses what is not a BGR crop with room for characters."""
+    if crop.ndim != 3 or crop.shape[2] != 3 or min(crop.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"expected a BGR crop of at least {MIN_SIDE} px a side, got {crop.shape}")
+
+
+def greedy_ctc(
+    probs: npt.NDArray[np.float32], symbols: Sequence[str], alternatives: int
+) -> Reading:
+    """Best path through CTC frames (blank is symbol 0), each character with its alternatives.
+
+    A character's probability and alternatives come from the frame of its run where it peaks.
+    """
+    best = probs.argmax(axis=1)
+    chars: list[str] = []
+    scores: list[float] = []
+    positions: list[Mapping[str, float]] = []
+    t = 0
+    while t < len(best):
+        end = t
+        while end + 1 < len(best) and best[end + 1] == best[t]:
+            end += 1
+        if best[t] != 0:
+            run = probs[t : end + 1]
+            peak = run[int(run[:, best[t]].argmax())]
+            top = np.argsort(peak[1:])[::-1][:alternatives] + 1
+            chars.append(symbols[best[t]])
+            scores.append(float(peak[best[t]]))
+            positions.append({symbols[i]: float(peak[i]) for i in top if peak[i] > 1e-4})
+        t = end + 1
+    confidence = float(np.mean(scores)) if scores else 0.0
+    return Reading("".join(chars), confidence, tuple(positions))
 
 
 class PPOCRRecConfig(BaseModel):
@@ -114,35 +153,12 @@ class PPOCRReader:
         else:
             padded = np.concatenate([probs, np.zeros((len(probs), 1), probs.dtype)], axis=1)
             folded = sum((padded[:, idx] for idx in self._fold[1:]), padded[:, self._fold[0]])
-        best = folded.argmax(axis=1)
-        chars: list[str] = []
-        scores: list[float] = []
-        positions: list[Mapping[str, float]] = []
-        t = 0
-        while t < len(best):
-            end = t
-            while end + 1 < len(best) and best[end + 1] == best[t]:
-                end += 1
-            if best[t] != 0:
-                run = folded[t : end + 1]
-                peak = run[int(run[:, best[t]].argmax())]
-                chars.append(self._symbols[best[t]])
-                scores.append(float(peak[best[t]]))
-                positions.append(self._alternatives(peak))
-            t = end + 1
-        text = "".join(chars)
-        confidence = float(np.mean(scores)) if scores else 0.0
-        return Reading(text, confidence, tuple(positions))
-
-    def _alternatives(self, frame: npt.NDArray[np.float32]) -> dict[str, float]:
-        k = self.config.alternatives
-        top = (
-            np.argpartition(frame[1:], -k)[-k:] + 1 if len(frame) > k + 1 else range(1, len(frame))
-        )
-        return {self._symbols[i]: float(frame[i]) for i in top if frame[i] > 1e-4}
+        return greedy_ctc(folded, self._symbols, self.config.alternatives)
 
 
 readers.register("ppocr", PPOCRRecConfig)(PPOCRReader)
 
-# Our own plate reader registers itself as "ours"; it imports this module's Reading and readers.
-import lpr.ours  # noqa: E402, F401
+# Our own plate readers register themselves ("ours", "ppocr-plate"); they import this module's
+# Reading and readers.
+import lpr.ours  # noqa: E402
+import lpr.ppocr_plate  # noqa: E402, F401

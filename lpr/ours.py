@@ -9,7 +9,7 @@ symbols only: digits and Latin capitals; Cyrillic plate letters read as their La
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -17,17 +17,14 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from lpr.ocr import Reading, readers
+from lpr.ocr import MODELS, Reading, check_crop, greedy_ctc, readers
 from lpr.ppocr import session
 from lpr.types import Image
 
 HEIGHT = 48
 WIDTH = 160
-MODELS = Path(__file__).resolve().parents[1] / "models"
 MODEL_PATH = MODELS / "plate_rec.onnx"
 CHARSET_PATH = MODELS / "plate_rec.json"
-# A crop this small has no readable characters; refuse it rather than guess.
-MIN_SIDE = 4
 
 
 def prepare(crop: Image) -> npt.NDArray[np.float32]:
@@ -36,8 +33,7 @@ def prepare(crop: Image) -> npt.NDArray[np.float32]:
     Standardising per crop rather than scaling by 255 keeps night and glare crops in the range
     the model was trained on.
     """
-    if crop.ndim != 3 or crop.shape[2] != 3 or min(crop.shape[:2]) < MIN_SIDE:
-        raise ValueError(f"expected a BGR crop of at least {MIN_SIDE} px a side, got {crop.shape}")
+    check_crop(crop)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
     scale = min(HEIGHT / h, WIDTH / w)
@@ -48,34 +44,6 @@ def prepare(crop: Image) -> npt.NDArray[np.float32]:
     ).astype(np.float32)
     standard = (boxed - boxed.mean()) / max(float(boxed.std()), 8.0)
     return np.asarray(standard, dtype=np.float32)[None]
-
-
-def greedy_ctc(
-    probs: npt.NDArray[np.float32], symbols: Sequence[str], alternatives: int
-) -> Reading:
-    """Best path through CTC frames (blank is symbol 0), each character with its alternatives.
-
-    A character's probability and alternatives come from the frame of its run where it peaks.
-    """
-    best = probs.argmax(axis=1)
-    chars: list[str] = []
-    scores: list[float] = []
-    positions: list[Mapping[str, float]] = []
-    t = 0
-    while t < len(best):
-        end = t
-        while end + 1 < len(best) and best[end + 1] == best[t]:
-            end += 1
-        if best[t] != 0:
-            run = probs[t : end + 1]
-            peak = run[int(run[:, best[t]].argmax())]
-            top = np.argsort(peak[1:])[::-1][:alternatives] + 1
-            chars.append(symbols[best[t]])
-            scores.append(float(peak[best[t]]))
-            positions.append({symbols[i]: float(peak[i]) for i in top if peak[i] > 1e-4})
-        t = end + 1
-    confidence = float(np.mean(scores)) if scores else 0.0
-    return Reading("".join(chars), confidence, tuple(positions))
 
 
 class OursConfig(BaseModel):

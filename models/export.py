@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -34,8 +35,6 @@ class Probabilities(nn.Module):
 
 
 def export(checkpoint: Path, out: Path) -> None:
-    import onnxruntime as ort
-
     model = CRNN()
     model.load_state_dict(torch.load(checkpoint)["model"])
     wrapped = Probabilities(model).eval()
@@ -53,14 +52,27 @@ def export(checkpoint: Path, out: Path) -> None:
     )
     with torch.no_grad():
         expected = wrapped(example).numpy()
-    got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(
-        None, {"image": example.numpy()}
-    )[0]
+    install(tmp, out, example.numpy(), expected, (HEIGHT, WIDTH))
+
+
+def install(
+    tmp: Path,
+    out: Path,
+    example: npt.NDArray[np.float32],
+    expected: npt.NDArray[np.float32],
+    size: tuple[int, int],
+) -> None:
+    """Moves the exported ``tmp`` over ``out`` if onnxruntime gives torch's ``expected``
+    probabilities for ``example``, and writes the charset beside it; else deletes it."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: example})
     if not np.allclose(got, expected, atol=1e-4):
         tmp.unlink()
         raise RuntimeError(f"ONNX output differs from torch by {np.abs(got - expected).max()}")
     tmp.replace(out)
-    charset = {"symbols": SYMBOLS, "blank": 0, "height": HEIGHT, "width": WIDTH}
+    charset = {"symbols": SYMBOLS, "blank": 0, "height": size[0], "width": size[1]}
     out.with_suffix(".json").write_text(json.dumps(charset, indent=2) + "\n", encoding="utf-8")
 
 

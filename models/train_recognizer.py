@@ -15,7 +15,7 @@ import math
 import random
 import string
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,14 +25,18 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from lpr.ours import HEIGHT, greedy_ctc, prepare
-from models.synth import LAYOUTS, sample
+from lpr.ocr import greedy_ctc
+from lpr.ours import HEIGHT, prepare
+from models.synth import LAYOUTS, Sample, sample
 
 SYMBOLS = string.digits + string.ascii_uppercase
 ROWS = 2  # feature rows the network reads, top first
 VAL_SEED = 20261122
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+Example = tuple[npt.NDArray[np.float32], str]  # a network input and the text it should read
+Prepare = Callable[[Sample, random.Random], Example]  # may draw from the stream's generator
+Validation = list[tuple[npt.NDArray[np.float32], str, str]]
 
 
 class CRNN(nn.Module):
@@ -65,18 +69,24 @@ class CRNN(nn.Module):
         return logits
 
 
+def prepare_sample(s: Sample, rng: random.Random) -> Example:
+    """The CRNN's input and label for a generated crop."""
+    return prepare(s.image), s.text
+
+
 class SynthStream(IterableDataset[tuple[torch.Tensor, torch.Tensor]]):
     """Endless fresh synthetic crops; each data-loader worker draws its own."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, prepare: Prepare = prepare_sample) -> None:
         self.seed = seed
+        self.prepare = prepare
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         info = get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         while True:
-            s = sample(rng)
-            yield torch.from_numpy(prepare(s.image)), encode(s.text)
+            image, text = self.prepare(sample(rng), rng)
+            yield torch.from_numpy(image), encode(text)
 
 
 def encode(text: str) -> torch.Tensor:
@@ -105,21 +115,29 @@ class TrainConfig:
     resume: Path | None = None
 
 
-def validation_set(size: int) -> list[tuple[npt.NDArray[np.float32], str, str]]:
+def validation_set(size: int, prepare: Prepare = prepare_sample) -> Validation:
     """Fixed crops, every layout equally, never drawn by the training stream's seeds."""
     rng = random.Random(VAL_SEED)
     out = []
     for i in range(size):
         s = sample(rng, LAYOUTS[i % len(LAYOUTS)])
-        out.append((prepare(s.image), s.text, s.layout))
+        image, text = prepare(s, rng)
+        out.append((image, text, s.layout))
     return out
 
 
-def accuracy(model: CRNN, val: list[tuple[npt.NDArray[np.float32], str, str]]) -> dict[str, float]:
+def accuracy(model: nn.Module, val: Validation, batch: int = 64) -> dict[str, float]:
     """Exact-read share per layout, and over all under ``"all"``."""
     model.eval()
     with torch.no_grad():
-        probs = model(torch.from_numpy(np.stack([v[0] for v in val]))).softmax(-1).numpy()
+        probs = np.concatenate(
+            [
+                model(torch.from_numpy(np.stack([v[0] for v in val[k : k + batch]])))
+                .softmax(-1)
+                .numpy()
+                for k in range(0, len(val), batch)
+            ]
+        )
     model.train()
     hits: dict[str, list[bool]] = {}
     for p, (_, text, name) in zip(probs, val, strict=True):
@@ -130,22 +148,30 @@ def accuracy(model: CRNN, val: list[tuple[npt.NDArray[np.float32], str, str]]) -
 
 
 def train(config: TrainConfig) -> list[float]:
-    """Trains and returns the loss of every step."""
+    """Trains the CRNN and returns the loss of every step."""
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     model = CRNN()
     if config.resume:
         model.load_state_dict(torch.load(config.resume)["model"])
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    return fit(model, list(model.parameters()), config, prepare_sample)
+
+
+def fit(
+    model: nn.Module, params: list[nn.Parameter], config: TrainConfig, prepare: Prepare
+) -> list[float]:
+    """Trains ``params`` of ``model`` (logits out, blank first) on fresh synthetic crops; returns
+    the loss of every step. Validates and checkpoints to ``config.out`` when it is set."""
+    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     loader = DataLoader(
-        SynthStream(config.seed),
+        SynthStream(config.seed, prepare),
         batch_size=config.batch,
         collate_fn=collate,
         num_workers=config.workers,
         prefetch_factor=4 if config.workers else None,
     )
-    val = validation_set(config.val_size) if config.out else []
+    val = validation_set(config.val_size, prepare) if config.out else []
     losses: list[float] = []
     started = time.monotonic()
     for step, (images, targets, lengths) in enumerate(loader, 1):
@@ -161,7 +187,7 @@ def train(config: TrainConfig) -> list[float]:
         loss = ctc(log_probs, targets, frames, lengths)
         optimiser.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        nn.utils.clip_grad_norm_(params, 5.0)
         optimiser.step()
         losses.append(float(loss.detach()))
         done = progress >= 1.0
@@ -185,9 +211,8 @@ def train(config: TrainConfig) -> list[float]:
     return losses
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    defaults = TrainConfig()
+def add_arguments(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
+    """The training options, shared by the fine-tuning command."""
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--minutes", type=float, help="wall-clock budget for the run")
     parser.add_argument("--batch", type=int, default=defaults.batch)
@@ -196,23 +221,31 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
-    parser.add_argument("--out", type=Path, default=Path("var/plate_rec.pt"))
+    parser.add_argument("--val-size", type=int, default=defaults.val_size)
+    parser.add_argument("--out", type=Path, default=defaults.out)
     parser.add_argument("--resume", type=Path, help="start from this checkpoint's weights")
-    args = parser.parse_args()
-    train(
-        TrainConfig(
-            steps=args.steps,
-            minutes=args.minutes,
-            batch=args.batch,
-            lr=args.lr,
-            seed=args.seed,
-            threads=args.threads,
-            workers=args.workers,
-            eval_every=args.eval_every,
-            out=args.out,
-            resume=args.resume,
-        )
+
+
+def config_of(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        steps=args.steps,
+        minutes=args.minutes,
+        batch=args.batch,
+        lr=args.lr,
+        seed=args.seed,
+        threads=args.threads,
+        workers=args.workers,
+        eval_every=args.eval_every,
+        val_size=args.val_size,
+        out=args.out,
+        resume=args.resume,
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(parser, TrainConfig(out=Path("var/plate_rec.pt")))
+    train(config_of(parser.parse_args()))
 
 
 if __name__ == "__main__":

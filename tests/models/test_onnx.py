@@ -12,6 +12,7 @@ from lpr.ours import MODEL_PATH, OursReader, prepare
 from lpr.recognizer import Recognizer
 from lpr.registry import BackendError
 from models.synth import LAYOUTS, layout, sample
+from tests.models.generated import read_every_layout
 
 PER_LAYOUT = 8
 # Floors for clean plates (gentle geometry, no damage): most of every format, and nearly all
@@ -29,21 +30,7 @@ def reader() -> OursReader:
 
 
 def test_reads_generated_plates_of_every_format(reader: OursReader) -> None:
-    read: dict[str, int] = {}
-    misses = []
-    for plate_layout in LAYOUTS:
-        rng = random.Random(11)
-        samples = [sample(rng, plate_layout, clean=True) for _ in range(PER_LAYOUT)]
-        readings = reader.read([s.image for s in samples])
-        for s, r in zip(samples, readings, strict=True):
-            assert 0.0 < r.confidence <= 1.0
-            assert len(r.positions) == len(r.text)
-            assert all(0.0 < sum(p.values()) <= 1.0 + 1e-5 for p in r.positions)
-            if r.text != s.text:
-                misses.append(f"{s.layout}: {s.text} read {r.text}")
-        read[plate_layout.name] = sum(
-            r.text == s.text for s, r in zip(samples, readings, strict=True)
-        )
+    read, misses = read_every_layout(reader, PER_LAYOUT)
     weak = {name: n for name, n in read.items() if n < MIN_PER_LAYOUT}
     assert not weak, f"formats read too rarely (of {PER_LAYOUT}): {weak}; misses: {misses}"
     assert sum(read.values()) >= MIN_OVERALL * PER_LAYOUT * len(LAYOUTS), misses
