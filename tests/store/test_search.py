@@ -219,7 +219,7 @@ def test_bad_areas_are_refused(geojson: dict[str, object], reason: str) -> None:
 
 
 @pytest.mark.parametrize("pattern", ["51F*", "51F?234*", None])
-def test_day_by_day_pages_span_days_newest_first(
+def test_pages_walk_back_through_the_days_newest_first(
     conn: Connection, cams: list[int], pattern: str | None
 ) -> None:
     # Two sightings a day for a week, plus a plate no pattern above matches.
