@@ -207,6 +207,16 @@ def test_unknown_camera_in_a_redelivered_batch_is_dead_lettered(
     assert _counts(clean_engine)[:2] == (1, 1)
 
 
+def test_a_day_without_a_partition_is_created_and_stored(
+    clean_engine: Engine, redis_client: redis.Redis, camera_id: int
+) -> None:
+    (good,) = _traffic(camera_id, 1)
+    old = replace(good, ingest_key="old", observed_at=datetime(2004, 2, 29, 12, tzinfo=UTC))
+    publish_sightings(redis_client, [good, old])
+    result = _worker(clean_engine, redis_client, "w1").step()
+    assert (result.received, result.stored, result.alerts, result.dead) == (2, 2, 2, 0)
+
+
 def _spawn_worker(redis_url: str, pause_s: float | None) -> subprocess.Popen[str]:
     env = {
         **os.environ,
