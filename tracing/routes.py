@@ -22,7 +22,6 @@ avoid cameras that stayed silent, however many detours that takes.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from tracing.travel import (
     approach_start,
     impossible,
     measure,
+    pace_of,
     splits,
     trip_pace,
     validate_hits,
@@ -267,9 +267,7 @@ def _trip(
         if leg.gap_s > 0 and o.free_flow_s > 1.0
     ]
     if logs:
-        pace = (len(logs) * statistics.median(logs) + math.log(model.prior_slowness)) / (
-            len(logs) + 1
-        )
+        pace = pace_of(logs, model)
     segments = []
     for i, leg in enumerate(legs):
         start, end = leg.start, leg.end

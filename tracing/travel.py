@@ -197,16 +197,22 @@ def impossible(leg: Leg, model: FitModel, *, pace: float | None = None) -> bool:
 
 
 def trip_pace(legs: Sequence[Leg], model: FitModel) -> float:
-    """Log of the trip's median slowness over its possible legs, shrunk towards the prior
-    when few legs inform it."""
-    logs = sorted(
-        math.log(leg.gap_s / leg.fastest_s)
-        for leg in legs
-        if leg.fastest_s > 1.0
-        and leg.gap_s > 0
-        and math.isfinite(leg.fastest_s)
-        and not impossible(leg, model)
+    """Log of the trip's median slowness over its possible legs, measured on the fastest paths."""
+    return pace_of(
+        [
+            math.log(leg.gap_s / leg.fastest_s)
+            for leg in legs
+            if leg.fastest_s > 1.0
+            and leg.gap_s > 0
+            and math.isfinite(leg.fastest_s)
+            and not impossible(leg, model)
+        ],
+        model,
     )
+
+
+def pace_of(logs: Sequence[float], model: FitModel) -> float:
+    """The median of log slownesses, shrunk towards the prior when few legs inform it."""
     prior = math.log(model.prior_slowness)
     if not logs:
         return prior

@@ -17,6 +17,7 @@ from tracing.travel import (
     RouteError,
     impossible,
     measure,
+    pace_of,
     separate_vehicles,
     split_trips,
     trip_pace,
@@ -96,6 +97,9 @@ def test_a_leg_far_faster_than_the_trips_pace_is_impossible(
     assert not impossible(rushed, model)
     assert impossible(rushed, model, pace=pace)
     assert trip_pace([], model) == math.log(model.prior_slowness)
+    # Three legs at twice free flow outweigh the prior three to one.
+    expected = (3 * math.log(2.0) + math.log(model.prior_slowness)) / 4
+    assert pace_of([math.log(2.0)] * 3, model) == pytest.approx(expected)
 
 
 def test_a_cloned_plate_separates_into_two_vehicles(
