@@ -30,6 +30,7 @@ polling. Past a single Redis, shard by camera: one sightings stream and group pe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -84,6 +85,9 @@ class BatchResult:
     dead: int = 0
 
 
+_SIGHTING_FIELDS = tuple(f.name for f in dataclasses.fields(NewSighting))
+
+
 @dataclass(frozen=True, slots=True)
 class _Written:
     sightings: list[NewSighting]  # of known cameras
@@ -93,9 +97,10 @@ class _Written:
 
 
 def encode_sighting(s: NewSighting) -> dict[str, str]:
-    fields = asdict(s)
-    fields["observed_at"] = s.observed_at.isoformat()
-    return {"sighting": json.dumps(fields, separators=(",", ":"))}
+    # Not dataclasses.asdict: its deep copy cost 50x the rest (~100 us a sighting).
+    raw = {name: getattr(s, name) for name in _SIGHTING_FIELDS}
+    raw["observed_at"] = s.observed_at.isoformat()
+    return {"sighting": json.dumps(raw, separators=(",", ":"))}
 
 
 def decode_sighting(fields: dict[str, str]) -> NewSighting:
