@@ -47,7 +47,8 @@ TO_LETTER |= {"3": "E"}
 CONFUSION_PROBABILITY = 0.02  # what a table correction is worth when the reader never offered it
 SAME_GLYPH_PROBABILITY = 0.3
 # Price of a character a format leaves out (a country strip, RUS, a sticker between groups):
-# from SKIP_PRICE_SURE for a character read with certainty to SKIP_PRICE_UNSURE for a guess.
+# at the ends, from SKIP_PRICE_SURE for a character read with certainty to SKIP_PRICE_UNSURE
+# for a guess; inside the plate always SKIP_PRICE_SURE.
 SKIP_PRICE_SURE = 0.6
 SKIP_PRICE_UNSURE = 0.9
 SHARED_PRIOR = 0.8
@@ -142,17 +143,21 @@ def match(
     """The most probable plate among the formats of ``countries`` (all when None), or None."""
     wanted = check_countries(countries)
     clean = _clean(positions)
+    formats = [f for f in FORMATS if wanted is None or f.country in wanted]
+    generic = [_match_generic(clean, f) for f in formats if isinstance(f, GenericFormat)]
+    # Where the generic format of a country takes the read as it is, that country's formats may
+    # not "fix" it: the text is already a valid plate there (ANE2734 is no EU AN32734). Same-glyph
+    # swaps stay: in many fonts O and 0 are one shape, so the read never chose between them.
+    as_read = {g.country for g in generic if g is not None}
+    found = [
+        _match_format(clean, f, confusions=f.country not in as_read)
+        for f in formats
+        if isinstance(f, PlateFormat)
+    ]
     best: PlateMatch | None = None
-    for fmt in FORMATS:
-        if wanted is not None and fmt.country not in wanted:
-            continue
-        found = (
-            _match_generic(clean, fmt)
-            if isinstance(fmt, GenericFormat)
-            else _match_format(clean, fmt)
-        )
-        if found is not None and (best is None or found.score > best.score):
-            best = found
+    for candidate in [*found, *generic]:
+        if candidate is not None and (best is None or candidate.score > best.score):
+            best = candidate
     return best if best is not None and best.score >= min_score else None
 
 
@@ -189,7 +194,7 @@ def _clean(positions: Sequence[Position]) -> list[dict[str, float]]:
 
 
 def _best_of_kind(
-    position: Mapping[str, float], kind: str, letters: str
+    position: Mapping[str, float], kind: str, letters: str, confusions: bool
 ) -> tuple[str, float, bool]:
     """The most probable character of ``kind`` here: (char, probability, was a table fix)."""
     allowed = DIGITS if kind == "D" else frozenset(letters)
@@ -198,9 +203,10 @@ def _best_of_kind(
     )
     top, p_top = max(position.items(), key=lambda item: item[1])
     fixed = (TO_DIGIT if kind == "D" else TO_LETTER).get(top)
-    if fixed is not None and fixed in allowed:
-        # Many plate fonts draw O and 0, I and 1 alike: those swaps are cheap, the others not.
-        same = {top, fixed} in ({"O", "0"}, {"I", "1"})
+    # Many plate fonts draw O and 0, I and 1 alike: those swaps are cheap, and always allowed
+    # (the read cannot tell them apart); the others cost more and only where ``confusions``.
+    same = {top, fixed} in ({"O", "0"}, {"I", "1"})
+    if fixed is not None and fixed in allowed and (same or confusions):
         price = SAME_GLYPH_PROBABILITY if same else CONFUSION_PROBABILITY
         best = max(best, (p_top * price, fixed, True))
     p, c, was_fixed = best
@@ -210,8 +216,13 @@ def _best_of_kind(
 _State = tuple[float, str, int]  # objective, plate so far, table fixes
 
 
-def _match_format(positions: Sequence[Mapping[str, float]], fmt: PlateFormat) -> PlateMatch | None:
+def _match_format(
+    positions: Sequence[Mapping[str, float]], fmt: PlateFormat, *, confusions: bool = True
+) -> PlateMatch | None:
     """Align the format's kinds to the read, skipping stray characters at a price.
+
+    ``confusions``: whether the confusion table (beyond the same-glyph swaps) may stand in
+    where the reader offered no character of the kind the format wants.
 
     Dynamic programming over (characters consumed, kinds filled); the objective is the mean
     log-probability of the chosen characters plus the log-price of every skipped one.
@@ -228,10 +239,11 @@ def _match_format(positions: Sequence[Mapping[str, float]], fmt: PlateFormat) ->
             if state is None or i == n:
                 continue
             score, plate, fixes = state
-            skipped = (score + math.log(_skip_price(positions[i])), plate, fixes)
+            inside = 0 < j < m
+            skipped = (score + math.log(_skip_price(positions[i], inside)), plate, fixes)
             _keep_best(table, i + 1, j, skipped)
             if j < m:
-                c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters)
+                c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters, confusions)
                 if p > 0.0:
                     _keep_best(table, i + 1, j + 1, (score + _log(p) / m, plate + c, fixes + fixed))
     final = table[n][m]
@@ -246,8 +258,12 @@ def _keep_best(table: list[list[_State | None]], i: int, j: int, state: _State) 
         table[i][j] = state
 
 
-def _skip_price(position: Mapping[str, float]) -> float:
-    """What leaving a character out of the plate costs: more when the reader was sure of it."""
+def _skip_price(position: Mapping[str, float], inside: bool) -> float:
+    """What leaving a character out of the plate costs: more when the reader was sure of it,
+    and inside the plate always as much as a sure one. Flags, country strips, frame edges and
+    the RUS tag sit at the ends of a plate; inside it there is at most a sticker."""
+    if inside:
+        return SKIP_PRICE_SURE
     return SKIP_PRICE_UNSURE - (SKIP_PRICE_UNSURE - SKIP_PRICE_SURE) * max(position.values())
 
 

@@ -112,6 +112,29 @@ def test_same_glyph_swaps_are_cheap_where_the_format_wants_the_other() -> None:
     assert parse("PJ15396").plate == "PJI5396"
 
 
+def test_a_plate_valid_as_read_is_not_corrected_within_its_country() -> None:
+    # ANE2734 is a valid generic European plate as it is; the shared LL DDDDD format must not
+    # bend E into 3 to fit, unless the reader itself found a 3 plausible.
+    assert parse("ANE2734", countries=["EU"]).plate == "ANE2734"
+    doubtful = [*positions_of("AN"), {"E": 0.6, "3": 0.35}, *positions_of("2734")]
+    found = match(doubtful, countries=["EU"])
+    assert found is not None
+    assert found.plate == "AN32734"
+
+
+def test_same_glyph_swaps_still_fit_a_plate_valid_as_read() -> None:
+    # O and 0 are one shape on Slovak plates: the read never chose, the format decides.
+    assert parse("RK896A0", countries=["EU"]).plate == "RK896AO"
+
+
+def test_a_stray_character_is_left_out_at_the_ends_before_inside() -> None:
+    # The blue strip's "UA" read as an E in front of AI 1382 HB, and the I as doubtful as the E.
+    strip = [{"E": 0.39, "C": 0.25}, {"A": 0.99}, {"I": 0.37, "1": 0.35}]
+    found = match([*strip, *positions_of("1382HB")], countries=["UA"])
+    assert found is not None
+    assert found.plate == "AI1382HB"
+
+
 def test_stray_characters_around_a_plate_are_left_out() -> None:
     strip = [{"U": 0.4, "V": 0.3}, {"A": 0.5}, *positions_of("AT6883CM")]
     found = match(strip, countries=["UA"])
