@@ -24,7 +24,7 @@ an impossible time) go to ``platetrace:sightings:dead`` with the reason, and are
 Scaling: every worker is a stateless consumer with a unique name (host and pid), so one runs
 per core on as many machines as needed, all pointing at the same Redis and PostgreSQL; the
 group hands each entry to exactly one of them. Each keeps its own copy of the watchlist index
-(a worker with 100,000 entries loaded ran at 250-330 MB RSS in the benchmark), refreshed by
+(a worker with 100,000 entries loaded ran at ~230 MB RSS in the benchmark), refreshed by
 polling. Past a single Redis, shard by camera: one sightings stream and group per shard.
 """
 
