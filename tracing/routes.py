@@ -13,6 +13,9 @@ candidate is scored by
   (estimated robustly from all its legs: a motorbike in rush hour is slow everywhere),
 
 and the confidence reported is the chosen path's posterior share among the candidates.
+A trip whose least likely leg (by its timing or by its silent cameras) one vehicle explains
+too rarely, counting the chances its many legs gave (``travel.one_vehicle_p``), is impossible
+travel at that leg: a cloned plate handed over from one car to the other.
 
 With known working cameras the searches run on *tolled* costs (free-flow seconds plus
 ``log(1/miss_rate) / detour_per_s`` per working camera): the best candidates then already
@@ -40,7 +43,9 @@ from tracing.travel import (
     Leg,
     approach_start,
     impossible,
+    leg_evidence,
     measure,
+    one_vehicle_p,
     pace_of,
     splits,
     trip_pace,
@@ -165,6 +170,7 @@ class _Option:
     free_flow_s: float
     spread: float  # sqrt(sum of squared street times) / free_flow_s: how much its time varies
     prior: float  # log-probability from route choice and the cameras passed unseen
+    unseen: int  # working cameras passed without a hit
 
 
 def _options(
@@ -185,7 +191,8 @@ def _options(
         unseen = sum(1 for edge in pairwise(nodes[:-1]) if edge in watched)
         choice = _route_choice(index, edges, fastest, cost - leg.fastest_s, model)
         spread = math.sqrt(squares) / cost if cost > 0 else 0.0
-        out.append(_Option(nodes, cost, spread, choice + unseen * math.log(model.miss_rate)))
+        prior = choice + unseen * math.log(model.miss_rate)
+        out.append(_Option(nodes, cost, spread, prior, unseen))
     return out
 
 
@@ -199,17 +206,40 @@ def _choose(
     """
     scores = []
     for option in options:
-        fit = 0.0
-        if leg.gap_s > 0 and option.free_flow_s > 0:
-            variance = model.slowness_sigma**2
-            if known_pace:
-                variance = model.pace_sigma**2 + (model.street_sigma * option.spread) ** 2
-            fit = -((math.log(leg.gap_s / option.free_flow_s) - pace) ** 2) / (2 * variance)
-        scores.append(option.prior + fit)
+        z = _residual(leg, option, pace, model, known_pace=known_pace)
+        scores.append(option.prior - (0.0 if z is None else z * z / 2))
     top = max(scores)
     weights = [math.exp(s - top) for s in scores]
     best = scores.index(top)
     return options[best], weights[best] / sum(weights)
+
+
+def _residual(
+    leg: Leg, option: _Option, pace: float, model: FitModel, *, known_pace: bool
+) -> float | None:
+    """The leg's log slowness on this path, standardised around the pace (None: no time)."""
+    if leg.gap_s <= 0 or option.free_flow_s <= 0:
+        return None
+    variance = model.slowness_sigma**2
+    if known_pace:
+        variance = model.pace_sigma**2 + (model.street_sigma * option.spread) ** 2
+    return (math.log(leg.gap_s / option.free_flow_s) - pace) / math.sqrt(variance)
+
+
+def _hand_over(
+    legs: Sequence[Leg], chosen: Mapping[int, _Option], pace: float, model: FitModel
+) -> int | None:
+    """The leg where a second vehicle most likely took over the plate, when one vehicle
+    explains the trip too rarely (``travel.one_vehicle_p``); None when one fits."""
+    evidence = {}
+    for i, option in chosen.items():
+        # As for the pace: a path of a second or less times nothing.
+        z = _residual(legs[i], option, pace, model, known_pace=True)
+        evidence[i] = leg_evidence(None if option.free_flow_s <= 1.0 else z, option.unseen, model)
+    if not evidence:
+        return None
+    p = one_vehicle_p([p for leg in evidence.values() for p in leg])
+    return min(evidence, key=lambda i: min(evidence[i])) if p < model.one_vehicle_alpha else None
 
 
 def _timestamps(
@@ -268,12 +298,17 @@ def _trip(
     ]
     if logs:
         pace = pace_of(logs, model)
+    chosen = {i: _choose(legs[i], o, pace, model, known_pace=bool(logs)) for i, o in routed.items()}
+    # Only a trip each of whose legs one vehicle can drive needs the whole-trip test.
+    hand_over = None
+    if logs and all(i in routed or leg.same_place for i, leg in enumerate(legs)):
+        hand_over = _hand_over(legs, {i: c[0] for i, c in chosen.items()}, pace, model)
     segments = []
     for i, leg in enumerate(legs):
         start, end = leg.start, leg.end
-        if i in routed:
-            chosen, confidence = _choose(leg, routed[i], pace, model, known_pace=bool(logs))
-            segments.append(_segment(graph, leg, chosen, confidence, len(routed[i])))
+        if i in chosen and i != hand_over:
+            option, confidence = chosen[i]
+            segments.append(_segment(graph, leg, option, confidence, len(routed[i])))
         elif leg.same_place:
             segments.append(
                 Segment(start, end, (start.node,), (start.observed_at,), 0.0, 0.0, 0.0, 1.0, 1)

@@ -75,6 +75,9 @@ class FitModel:
     same_place_s: float = 60.0
     # Above a healthy camera's few percent: it also covers cameras that died unnoticed.
     miss_rate: float = 0.1
+    # A trip whose timing and silent cameras one vehicle explains this rarely (or worse) is
+    # two vehicles on one plate: the share of honest trips flagged, were the model exact.
+    one_vehicle_alpha: float = 1e-3
     candidates: int = 8
 
     @property
@@ -99,6 +102,8 @@ class FitModel:
         )
         if min(positive) <= 0 or self.max_detour < 0 or not 0 < self.miss_rate <= 1:
             raise RouteError(f"invalid fit model {self}")
+        if not 0 < self.one_vehicle_alpha < 1:
+            raise RouteError("one_vehicle_alpha must be a probability in (0, 1)")
         if self.max_pace_change <= 1:
             raise RouteError("max_pace_change must be above 1 (a pace may change that much)")
         if self.candidates < 1:
@@ -217,6 +222,28 @@ def pace_of(logs: Sequence[float], model: FitModel) -> float:
     if not logs:
         return prior
     return (len(logs) * statistics.median(logs) + prior) / (len(logs) + 1)
+
+
+def leg_evidence(residual: float | None, unseen: int, model: FitModel) -> tuple[float, ...]:
+    """How likely one vehicle drives a leg this way or worse (p-values): its timing
+    ``residual`` standardised around the trip's pace (normal; None when untimed), and its path
+    past ``unseen`` working cameras that all missed it (``miss_rate`` each)."""
+    if unseen < 0:
+        raise RouteError(f"{unseen} unseen cameras")
+    timing = () if residual is None else (math.erfc(abs(residual) / math.sqrt(2)),)
+    return (*timing, model.miss_rate**unseen)
+
+
+def one_vehicle_p(p_values: Sequence[float]) -> float:
+    """The chance that one vehicle's least likely piece of evidence (``leg_evidence`` of every
+    leg of the trip) is this unlikely or more: Šidák-corrected for the number of pieces.
+
+    A cloned plate hands over from one car to the other in one leg, whose timing or silent
+    cameras carry the evidence: a sum over all legs would dilute it, a leg alone would not
+    count how many chances an honest trip had to look as odd.
+    """
+    least = min(p_values, default=1.0)
+    return 1.0 if least >= 1 else -math.expm1(len(p_values) * math.log1p(-least))
 
 
 def split_trips(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
 
@@ -8,8 +9,9 @@ import networkx as nx
 import pytest
 
 from tests.tracing.drives import T0, drive
+from tracing.graph import routing_index
 from tracing.routes import camera_coverage, reconstruct, shortest_route
-from tracing.travel import Hit, RouteError
+from tracing.travel import DEFAULT_MODEL, Hit, RouteError, impossible, measure, trip_pace
 
 
 def test_a_fastest_drive_is_reconstructed_exactly(
@@ -50,9 +52,14 @@ def test_a_path_through_an_unseen_working_camera_is_avoided(monaco: nx.MultiDiGr
         watched = {edge: 1000 + i for i, edge in enumerate(pairwise(inner))}
         coverage = camera_coverage(monaco, watched)
         assert set(coverage.watched) == set(watched)
-        avoided = reconstruct(monaco, hits, coverage=coverage).trips[0].segments[0]
-        assert avoided.nodes != segment.nodes
-        assert avoided.nodes[0] == hits[0].node and avoided.nodes[-1] == hits[-1].node
+        # Told one vehicle drove it, the route goes around the silent cameras.
+        trusting = replace(DEFAULT_MODEL, one_vehicle_alpha=1e-30)
+        avoided = reconstruct(monaco, hits, coverage=coverage, model=trusting)
+        way = avoided.trips[0].segments[0].nodes
+        assert way != segment.nodes
+        assert way[0] == hits[0].node and way[-1] == hits[-1].node
+        # The best way around still passes many of them unseen: not one vehicle, by default.
+        assert reconstruct(monaco, hits, coverage=coverage).impossible
         return
     pytest.fail("no camera pair with alternative routes found in Monaco")
 
@@ -101,6 +108,28 @@ def test_a_clone_far_away_is_impossible_travel(
     assert len(route.impossible) == 2
     flagged = route.impossible[0]
     assert flagged.nodes == () and flagged.fastest_s > 2 * flagged.observed_s
+
+
+def test_a_clone_taking_over_at_a_possible_pace_is_caught_on_the_whole_trip(
+    monaco: nx.MultiDiGraph, fastest_path: list[int]
+) -> None:
+    index = routing_index(monaco)
+    hits = drive(monaco, fastest_path, every=10, slowness=1.6)
+    assert reconstruct(monaco, hits).impossible == ()
+    # A second car on the plate is seen from the middle on, as if the first drove the leg
+    # between at 0.8x free flow: twice its own pace, just within what one leg may show alone.
+    half = len(hits) // 2
+    fastest = measure(index, hits[half - 1], hits[half], DEFAULT_MODEL).fastest_s
+    early = hits[half].observed_at - hits[half - 1].observed_at - timedelta(seconds=0.8 * fastest)
+    cloned = hits[:half] + [replace(h, observed_at=h.observed_at - early) for h in hits[half:]]
+    legs = [measure(index, a, b, DEFAULT_MODEL) for a, b in pairwise(cloned)]
+    pace = trip_pace(legs, DEFAULT_MODEL)
+    assert not any(impossible(leg, DEFAULT_MODEL, pace=pace) for leg in legs)
+    route = reconstruct(monaco, cloned)
+    assert [s.start for s in route.impossible] == [hits[half - 1]]
+    # Told to doubt one vehicle only on far stronger evidence, it lets this one pass.
+    lenient = replace(DEFAULT_MODEL, one_vehicle_alpha=1e-6)
+    assert reconstruct(monaco, cloned, model=lenient).impossible == ()
 
 
 def test_slow_but_possible_travel_is_not_flagged(

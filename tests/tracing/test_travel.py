@@ -16,7 +16,9 @@ from tracing.travel import (
     Hit,
     RouteError,
     impossible,
+    leg_evidence,
     measure,
+    one_vehicle_p,
     pace_of,
     separate_vehicles,
     split_trips,
@@ -53,6 +55,7 @@ def test_fit_model_refuses_nonsense() -> None:
         {"route_noise": 0.0},
         {"street_sigma": -0.1},
         {"max_pace_change": 1.0},
+        {"one_vehicle_alpha": 0.0},
     ):
         with pytest.raises(RouteError):
             FitModel(**bad)
@@ -133,3 +136,20 @@ def test_a_misread_on_the_way_is_taken_back(
     assert with_lookalikes(monaco, kept, [elsewhere, early]) == kept
     with pytest.raises(RouteError, match="naive"):
         with_lookalikes(monaco, kept, [replace(misread, observed_at=T0.replace(tzinfo=None))])
+
+
+def test_one_vehicle_is_doubted_on_its_least_likely_leg_among_many() -> None:
+    model = DEFAULT_MODEL
+    # Two sigma off the pace: 1 leg in 22; four working cameras all missing it: 1 in 10,000.
+    assert leg_evidence(2.0, 0, model) == pytest.approx((0.0455, 1.0), abs=1e-4)
+    assert leg_evidence(None, 4, model) == pytest.approx((model.miss_rate**4,))
+    legs = [leg_evidence(z, 0, model) for z in (0.3, -0.8, 1.1)]
+    assert one_vehicle_p([p for leg in legs for p in leg]) > 0.5
+    assert one_vehicle_p([]) == 1.0
+    odd = [*leg_evidence(4.2, 0, model), *leg_evidence(0.5, 4, model)]
+    assert one_vehicle_p(odd) < model.one_vehicle_alpha
+    # The same odd leg is less telling in a long trip: an honest one has more chances at it.
+    long_trip = odd + [p for _ in range(40) for p in leg_evidence(0.0, 0, model)]
+    assert one_vehicle_p(long_trip) > one_vehicle_p(odd)
+    with pytest.raises(RouteError, match="unseen"):
+        leg_evidence(1.0, -1, model)
