@@ -65,8 +65,42 @@ _STAGE_COLUMNS = tuple(f.name for f in fields(NewSighting))
 _ROW_COLUMNS = tuple(getattr(Sighting, name) for name in _ROW_FIELDS)
 
 
+_INT4 = 2**31 - 1
+_TEXTS = ("ingest_key", "plate", "plate_raw", "country", "colour", "evidence_key", "track_id")
+
+
+def _is_int(value: object, *, low: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= _INT4
+
+
+def _check_types(s: NewSighting) -> None:
+    """Sightings decoded from a stream are only as typed as the JSON was: a float in the box
+    or a NUL in a text would pass the checks below and then fail the ``COPY`` of its whole
+    batch, again on every redelivery."""
+    for name in _TEXTS:
+        value = getattr(s, name)
+        optional = name in ("colour", "evidence_key", "track_id")
+        if not (isinstance(value, str) or (optional and value is None)):
+            raise InvalidInput(f"sighting: {name} must be text")
+        if value is not None and "\x00" in value:
+            raise InvalidInput(f"sighting: {name} must not contain NUL characters")
+    if not _is_int(s.camera_id):
+        raise InvalidInput(f"sighting {s.ingest_key}: camera id must be an integer id")
+    for name in ("confidence", "colour_confidence"):
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInput(f"sighting {s.ingest_key}: {name} must be a number")
+    if not isinstance(s.observed_at, datetime):
+        raise InvalidInput(f"sighting {s.ingest_key}: observed time must be a timestamp")
+    if s.box is not None and not (
+        isinstance(s.box, tuple | list) and all(_is_int(v, low=-_INT4) for v in s.box)
+    ):
+        raise InvalidInput(f"sighting {s.ingest_key}: box must be [x, y, w, h] of whole pixels")
+
+
 def validate_sighting(s: NewSighting, *, now: datetime) -> None:
     """Raise ``InvalidInput`` naming the first thing wrong with ``s``."""
+    _check_types(s)
     if not s.ingest_key or len(s.ingest_key) > 128:
         raise InvalidInput("ingest key must be 1-128 characters")
     if not s.plate:

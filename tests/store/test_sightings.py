@@ -123,6 +123,15 @@ def test_expired_hold_protects_nothing(conn: Connection, camera_id: int) -> None
         ({"box": (0, 0, 0, 10)}, "box"),
         ({"ingest_key": ""}, "ingest key"),
         ({"camera_id": 999_999}, "unknown camera"),
+        # What a stream's JSON can carry that the types do not allow:
+        ({"box": (1.5, 0, 10, 10)}, "whole pixels"),
+        ({"box": (True, 0, 10, 10)}, "whole pixels"),
+        ({"camera_id": 2**40}, "camera id"),
+        ({"camera_id": "7"}, "camera id"),
+        ({"confidence": "0.9"}, "confidence must be a number"),
+        ({"plate_raw": "51F\x00123"}, "NUL"),
+        ({"track_id": 17}, "track_id must be text"),
+        ({"observed_at": "2026-01-01T00:00:00Z"}, "timestamp"),
     ],
 )
 def test_bad_sighting_writes_nothing(

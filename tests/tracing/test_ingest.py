@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -188,6 +189,20 @@ def test_unfit_entries_are_dead_lettered_not_lost(
     assert len(reasons) == 3
     for expected in ("not a sighting", "unknown camera id", "in the future"):
         assert any(expected in r for r in reasons), expected
+    assert redis_client.xpending(SIGHTINGS_STREAM, GROUP)["pending"] == 0
+
+
+def test_entries_the_json_mistypes_are_dead_lettered_and_the_batch_stored(
+    clean_engine: Engine, redis_client: redis.Redis, camera_id: int
+) -> None:
+    (good,) = _traffic(camera_id, 1)
+    publish_sightings(redis_client, [good])
+    raw = json.loads(encode_sighting(replace(good, ingest_key="b"))["sighting"])
+    for key, value in (("box", [0.5, 1, 10, 10]), ("plate_raw", "51F\u0000"), ("camera_id", 2**40)):
+        redis_client.xadd(SIGHTINGS_STREAM, {"sighting": json.dumps({**raw, key: value})})
+    result = _worker(clean_engine, redis_client, "w1").step()
+    assert (result.received, result.stored, result.dead) == (4, 1, 3)
+    assert redis_client.xlen(DEAD_LETTERS) == 3
     assert redis_client.xpending(SIGHTINGS_STREAM, GROUP)["pending"] == 0
 
 
