@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Connection
 
-from api.deps import AppSettings, Audit, DbConn, Investigators, Purpose, assume_api_role
+from api.deps import AppSettings, Audit, DbConn, Investigators, Purpose
 from api.ratelimit import SearchRateLimit
 from api.routes.search import SearchIn, search_query
 from api.routes.trace import NOT_TRACEABLE, End, Plate, Start, trace_plate
@@ -107,14 +107,14 @@ def _geojson(collection: dict[str, Any]) -> str:
 ConnectionFactory = Callable[[], AbstractContextManager[Connection]]
 
 
-def stream_connections(request: Request, settings: AppSettings) -> ConnectionFactory:
+def stream_connections(request: Request) -> ConnectionFactory:
     """Connections for a response that outlives its request: the request's own connection
-    commits (with the audit entry) before the first byte is sent."""
+    commits (with the audit entry) before the first byte is sent. They come from the API's
+    pool, so they run as the API's database role like the request's own."""
 
     @contextmanager
     def connect() -> Iterator[Connection]:
         with request.app.state.engine.connect() as conn:
-            assume_api_role(conn, settings)
             yield conn
 
     return connect
