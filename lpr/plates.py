@@ -92,6 +92,7 @@ class PlateMatch:
     country: str
     score: float
     corrections: int
+    probabilities: tuple[float, ...] = ()  # the reader's, per plate character
 
 
 FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
@@ -116,6 +117,9 @@ FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
     GenericFormat("US", 2, 8),
 )
 COUNTRIES = tuple(dict.fromkeys(f.country for f in FORMATS))
+# A Russian plate is its main part (A123BC) and a framed region code of two or three digits.
+RU_MAIN_LENGTH = 6
+RU_REGIONS = (PlateFormat("RU", "DD"), PlateFormat("RU", "DDD"))
 
 
 def normalise(text: str) -> str:
@@ -159,6 +163,38 @@ def match(
         if candidate is not None and (best is None or candidate.score > best.score):
             best = candidate
     return best if best is not None and best.score >= min_score else None
+
+
+def with_region(plate: PlateMatch, region: Sequence[Position]) -> PlateMatch | None:
+    """A Russian ``plate`` with its region code from ``region``, a read of the region box alone,
+    where that read is surer than the digits it replaces; otherwise None.
+
+    The whole-plate read sees the region's digits small, beside the frame line, over RUS and the
+    flag (41 reads as 61, 199 as 19). "Surer" compares the region read's score (which counts
+    the stray characters it leaves out, such as RUS) with the geometric mean of the replaced
+    digits' probabilities.
+    """
+    if plate.country != "RU" or len(plate.probabilities) != len(plate.plate):
+        return None
+    clean = _clean(region)
+    reads = [m for m in (_match_format(clean, f) for f in RU_REGIONS) if m is not None]
+    if not reads:
+        return None
+    best = max(reads, key=lambda m: m.score)
+    main = plate.probabilities[:RU_MAIN_LENGTH]
+    old = plate.probabilities[RU_MAIN_LENGTH:]
+    if best.plate == plate.plate[RU_MAIN_LENGTH:] or best.score <= _geometric_mean(old):
+        return None
+    # The plate's score less its characters' part is its prior and the price of what it skipped.
+    rest = plate.score / _geometric_mean(plate.probabilities)
+    probabilities = main + best.probabilities
+    return PlateMatch(
+        plate.plate[:RU_MAIN_LENGTH] + best.plate,
+        plate.country,
+        rest * _geometric_mean(probabilities),
+        plate.corrections + best.corrections,
+        probabilities,
+    )
 
 
 def check_countries(countries: Collection[str] | None) -> frozenset[str] | None:
@@ -213,7 +249,7 @@ def _best_of_kind(
     return c, p, was_fixed
 
 
-_State = tuple[float, str, int]  # objective, plate so far, table fixes
+_State = tuple[float, str, int, tuple[float, ...]]  # objective, plate, table fixes, probabilities
 
 
 def _match_format(
@@ -232,24 +268,25 @@ def _match_format(
     if n < m:
         return None
     table: list[list[_State | None]] = [[None] * (m + 1) for _ in range(n + 1)]
-    table[0][0] = (0.0, "", 0)
+    table[0][0] = (0.0, "", 0, ())
     for i in range(n + 1):
         for j in range(m + 1):
             state = table[i][j]
             if state is None or i == n:
                 continue
-            score, plate, fixes = state
+            score, plate, fixes, probs = state
             inside = 0 < j < m
-            skipped = (score + math.log(_skip_price(positions[i], inside)), plate, fixes)
+            skipped = (score + math.log(_skip_price(positions[i], inside)), plate, fixes, probs)
             _keep_best(table, i + 1, j, skipped)
             if j < m:
                 c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters, confusions)
                 if p > 0.0:
-                    _keep_best(table, i + 1, j + 1, (score + _log(p) / m, plate + c, fixes + fixed))
+                    chosen = (score + _log(p) / m, plate + c, fixes + fixed, (*probs, p))
+                    _keep_best(table, i + 1, j + 1, chosen)
     final = table[n][m]
     if final is None:
         return None
-    return PlateMatch(final[1], fmt.country, math.exp(final[0]) * fmt.prior, final[2])
+    return PlateMatch(final[1], fmt.country, math.exp(final[0]) * fmt.prior, final[2], final[3])
 
 
 def _keep_best(table: list[list[_State | None]], i: int, j: int, state: _State) -> None:
@@ -273,17 +310,21 @@ def _match_generic(
     if not fmt.min_length <= len(positions) <= fmt.max_length:
         return None
     chars: list[str] = []
-    log_p = 0.0
+    probs: list[float] = []
     for position in positions:
         c, p = max(position.items(), key=lambda item: item[1])
         if not (c.isascii() and c.isalnum()):
             return None
         chars.append(c)
-        log_p += _log(p)
+        probs.append(p)
     plate = "".join(chars)
     if plate.isdigit() or plate.isalpha():  # timestamps, phone numbers, badges, dealer names
         return None
-    return PlateMatch(plate, fmt.country, math.exp(log_p / len(chars)) * GENERIC_PRIOR, 0)
+    return PlateMatch(plate, fmt.country, _geometric_mean(probs) * GENERIC_PRIOR, 0, tuple(probs))
+
+
+def _geometric_mean(probabilities: Sequence[float]) -> float:
+    return math.exp(sum(_log(p) for p in probabilities) / max(1, len(probabilities)))
 
 
 def _log(p: float) -> float:

@@ -11,7 +11,9 @@ Stages (each a small function over frozen values):
 4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
    probable valid plate, fixing letter/digit confusions.
-5. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
+5. A Russian plate's region code is read again from its own box, right of the main part's
+   text line (``region_corners``), and replaces the whole-plate read's where it is surer.
+6. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
 
 A picture shaped like a plate (a plate crop) is also read whole, as one row.
 """
@@ -21,16 +23,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from lpr.colour import vehicle_colour
-from lpr.detect import Detector, PPOCRDetector, TextBox
+from lpr.detect import Detector, Point, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
-from lpr.plates import PlateMatch, Position, check_countries, join_rows, match
+from lpr.plates import PlateMatch, Position, check_countries, join_rows, match, with_region
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
@@ -43,6 +45,11 @@ MAX_LINE_BOXES = 5
 View = tuple[float, float]
 VIEWS: tuple[View, ...] = ((0.12, 1.0), (0.12, 1.8))
 SURE = 0.75  # a read this good from the first view ends the search (shared formats cap at 0.8)
+# A Russian plate's region digits, in heights of the main part's text line (A123BC), from its
+# top-right corner: (left, right, top, bottom). They sit in their own frame right of the main
+# part, smaller and higher than it, over RUS and the flag.
+REGION_BOX = (0.1, 1.45, -0.1, 0.85)
+MAIN_PART_ASPECT = 2.5  # a text line of six plate characters is at least this wide for its height
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +124,41 @@ class Recognizer:
         """Plates in the image, best first, each with the vehicle's colour when visible."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected a BGR uint8 image, got {image.dtype} {image.shape}")
-        cands = candidates(self.detector.detect(image))
+        boxes = self.detector.detect(image)
+        cands = candidates(boxes)
         if _is_plate_shaped(image):
             h, w = image.shape[:2]
             whole = TextBox(((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), 1.0)
             cands.append(Candidate((Row((whole,)),)))
-        found = self._read_candidates(image, cands)
+        found = self._with_regions(image, self._read_candidates(image, cands), boxes)
         return [self._plate_read(image, f) for f in _best_apart(found)]
+
+    def _with_regions(
+        self, image: Image, found: Sequence[Found], boxes: Sequence[TextBox]
+    ) -> list[Found]:
+        """Russian plates with the region code read from its own box where that read is surer.
+
+        Only Russian reads pay for this: one more reading per distinct region box.
+        """
+        regions = {
+            id(f): corners
+            for f in found
+            if f.plate.country == "RU"
+            and (corners := region_corners(f.candidate, boxes, image.shape[1])) is not None
+        }
+        distinct = list(dict.fromkeys(regions.values()))
+        if not distinct:
+            return list(found)
+        crops = [crop(image, corners) for corners in distinct]
+        readings = dict(zip(distinct, self.reader.read(crops), strict=True))
+        out = list(found)
+        for i, f in enumerate(found):
+            if id(f) in regions:
+                reading = readings[regions[id(f)]]
+                plate = with_region(f.plate, reading.positions)
+                if plate is not None:
+                    out[i] = replace(f, plate=plate, text=f"{f.text} / {reading.text}")
+        return out
 
     def _read_candidates(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
         # First the stretched view of each row alone: a clean plate is settled by it. Only when
@@ -248,6 +283,40 @@ def crop(
         image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
     return np.asarray(warped, dtype=np.uint8)
+
+
+def region_corners(
+    cand: Candidate, boxes: Sequence[TextBox], image_width: int
+) -> tuple[Point, Point, Point, Point] | None:
+    """Where a Russian plate's region digits are: right of its main part, the widest text line
+    whose centre lies in ``cand``, along that line's tilt (``REGION_BOX``).
+
+    None when no line is wide enough for a main part, or when the region box would lie past
+    the picture's right edge: then the line already runs through the region and holds it.
+    """
+    area = cand.bounds()
+    lines = [
+        b
+        for b in boxes
+        if b.width >= MAIN_PART_ASPECT * b.height
+        and area.x <= b.centre[0] <= area.x + area.w
+        and area.y <= b.centre[1] <= area.y + area.h
+    ]
+    if not lines:
+        return None
+    main = max(lines, key=lambda b: b.width)
+    p0, p1, _, p3 = (np.array(p, dtype=np.float64) for p in main.corners)
+    along = (p1 - p0) * main.height / max(main.width, 1e-6)  # one text height along the line
+    down = p3 - p0
+    left, right, top, bottom = REGION_BOX
+    corners = [
+        p1 + x * along + y * down
+        for x, y in ((left, top), (right, top), (right, bottom), (left, bottom))
+    ]
+    if max(c[0] for c in corners) > image_width:
+        return None
+    a, b, c, d = ((float(x), float(y)) for x, y in corners)
+    return a, b, c, d
 
 
 def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

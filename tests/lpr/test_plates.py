@@ -10,6 +10,7 @@ from lpr.plates import (
     normalise,
     parse,
     positions_of,
+    with_region,
 )
 
 
@@ -166,3 +167,43 @@ def test_unknown_country_is_a_clear_error() -> None:
 
 def test_every_country_has_a_format() -> None:
     assert set(COUNTRIES) == {"UA", "RU", "VN", "BR", "EU", "US"}
+
+
+def _read(*chars: dict[str, float]) -> list[dict[str, float]]:
+    return list(chars)
+
+
+def test_a_surer_region_read_replaces_the_plates_region() -> None:
+    # The whole-plate read saw the small region as 19 with a doubtful 9; the region box alone
+    # reads 199 surely.
+    plate = match([*positions_of("K707YY1"), {"9": 0.5, "7": 0.3}])
+    assert plate is not None and plate.plate == "K707YY19"
+    fixed = with_region(plate, _read({"1": 0.95}, {"9": 0.97}, {"9": 0.96}))
+    assert fixed is not None
+    assert (fixed.plate, fixed.country) == ("K707YY199", "RU")
+    assert fixed.score > plate.score
+
+
+def test_a_region_read_less_sure_than_the_plates_is_ignored() -> None:
+    plate = match(positions_of("E677MC43"))
+    assert plate is not None
+    assert with_region(plate, _read({"6": 0.8, "4": 0.2}, {"3": 0.9})) is None
+
+
+def test_a_doubtful_extra_digit_does_not_make_the_region_surer() -> None:
+    # "171": the region's frame line read as a doubtful 1 in front of the plate's own 71.
+    plate = match([*positions_of("H002EX7"), {"1": 0.85}])
+    assert plate is not None
+    assert with_region(plate, _read({"1": 0.6}, {"7": 0.99}, {"1": 0.99})) is None
+
+
+def test_only_russian_plates_take_a_region() -> None:
+    plate = match(positions_of("AB1234CE"))
+    assert plate is not None and plate.country == "UA"
+    assert with_region(plate, positions_of("77")) is None
+
+
+def test_a_match_keeps_the_probability_of_each_character() -> None:
+    plate = match([*positions_of("A123BC7"), {"7": 0.5, "1": 0.2}])
+    assert plate is not None
+    assert plate.probabilities == (1.0,) * 7 + (0.5,)
