@@ -65,12 +65,17 @@ class PlateError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PlateFormat:
-    """A national format: ``pattern`` of ``L``/``D`` kinds, spaces only for readability."""
+    """A national format: ``pattern`` of ``L``/``D`` kinds, spaces only for readability.
+
+    ``gapless``: the plate prints its characters as one run, so a space or dash the reader saw
+    inside it is a character the format leaves out, at that price.
+    """
 
     country: str
     pattern: str
     letters: str = string.ascii_uppercase
     prior: float = 1.0
+    gapless: bool = False
 
     @property
     def kinds(self) -> str:
@@ -106,7 +111,8 @@ FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
     PlateFormat("VN", "DDLD DDDD", VN_LETTERS),
     PlateFormat("VN", "DDLL DDDDD", VN_LETTERS),
     PlateFormat("BR", "LLL DDDD"),
-    PlateFormat("BR", "LLL D L DD"),
+    # Mercosur plates have no gap; the old grey ones a dash (ABC-1234).
+    PlateFormat("BR", "LLL D L DD", gapless=True),
     # European formats several countries share (FR/IT/SK/HR..., CZ, PL, ES); each also fits
     # other plates by chance, so they rank just below the single-country formats.
     PlateFormat("EU", "LL DDD LL", prior=SHARED_PRIOR),
@@ -147,6 +153,7 @@ def match(
     """The most probable plate among the formats of ``countries`` (all when None), or None."""
     wanted = check_countries(countries)
     clean = _clean(positions)
+    separated = _clean(positions, keep_separators=True)
     formats = [f for f in FORMATS if wanted is None or f.country in wanted]
     generic = [_match_generic(clean, f) for f in formats if isinstance(f, GenericFormat)]
     # Where the generic format of a country takes the read as it is, that country's formats may
@@ -154,7 +161,7 @@ def match(
     # swaps stay: in many fonts O and 0 are one shape, so the read never chose between them.
     as_read = {g.country for g in generic if g is not None}
     found = [
-        _match_format(clean, f, confusions=f.country not in as_read)
+        _match_format(separated if f.gapless else clean, f, confusions=f.country not in as_read)
         for f in formats
         if isinstance(f, PlateFormat)
     ]
@@ -216,8 +223,11 @@ def parse(text: str, *, countries: Collection[str] | None = None) -> PlateMatch:
     return found
 
 
-def _clean(positions: Sequence[Position]) -> list[dict[str, float]]:
-    """Upper-case, Cyrillic by shape, separators dropped (a position whose best guess is one)."""
+def _clean(
+    positions: Sequence[Position], *, keep_separators: bool = False
+) -> list[dict[str, float]]:
+    """Upper-case, Cyrillic by shape, separators dropped (a position whose best guess is one)
+    unless ``keep_separators``: then such a position stays, holding no character of any kind."""
     out: list[dict[str, float]] = []
     for position in positions:
         merged: dict[str, float] = {}
@@ -226,6 +236,8 @@ def _clean(positions: Sequence[Position]) -> list[dict[str, float]]:
             merged[c] = merged.get(c, 0.0) + p
         if merged and max(merged, key=merged.__getitem__) not in SEPARATORS:
             out.append({c: p for c, p in merged.items() if c not in SEPARATORS})
+        elif merged and keep_separators:
+            out.append({c: p for c, p in merged.items() if c in SEPARATORS})
     return out
 
 

@@ -207,3 +207,22 @@ def test_a_match_keeps_the_probability_of_each_character() -> None:
     plate = match([*positions_of("A123BC7"), {"7": 0.5, "1": 0.2}])
     assert plate is not None
     assert plate.probabilities == (1.0,) * 7 + (0.5,)
+
+
+def _read_text(text: str, **alternatives: dict[str, float]) -> list[dict[str, float]]:
+    """``text`` read with certainty, except the positions named ``at<i>``."""
+    return [alternatives.get(f"at{i}", {c: 1.0}) for i, c in enumerate(text)]
+
+
+def test_a_dash_inside_the_read_speaks_against_a_gapless_format() -> None:
+    # S or 5 in the fifth place: without a gap a Mercosur plate, with a dash an old grey one.
+    doubtful = {"S": 0.9, "5": 0.1}
+    assert _plate(_read_text("KTR4S81", at4=doubtful)) == ("KTR4S81", "BR")
+    dashed = _read_text("KTR-4S81", at3={"-": 0.6, ".": 0.05}, at5=doubtful)
+    assert _plate(dashed) == ("KTR4581", "BR")
+
+
+def _plate(positions: list[dict[str, float]]) -> tuple[str, str]:
+    found = match(positions)
+    assert found is not None
+    return found.plate, found.country
