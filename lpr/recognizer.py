@@ -7,7 +7,8 @@ Stages (each a small function over frozen values):
    (a Russian plate's region, a plate the detector split at its gaps); and two stacked lines
    (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
 3. Each row is cut out along its rotated rectangle with a margin, warped upright, once as it
-   is and once stretched wide (``VIEWS``).
+   is and once stretched wide (``VIEWS``); where those find no plate, once more reaching past
+   the detected box along the line (``WIDE_VIEW``).
 4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
    probable valid plate, fixing letter/digit confusions.
@@ -32,18 +33,31 @@ import numpy.typing as npt
 from lpr.colour import vehicle_colour
 from lpr.detect import Detector, Point, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
-from lpr.plates import PlateMatch, Position, check_countries, join_rows, match, with_region
+from lpr.plates import (
+    GENERIC_PRIOR,
+    PlateMatch,
+    Position,
+    check_countries,
+    join_rows,
+    match,
+    with_region,
+)
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
 ROW_ASPECT = (1.5, 14.0)  # width / height of one plate row with at least four characters
 PLATE_CROP_ASPECT = (1.8, 7.0)  # a whole picture this shape may be a plate crop
 MAX_LINE_BOXES = 5
-# How each row is cut for reading: (margin around it, in text heights; horizontal stretch).
-# Plate fonts are narrow and the reader squeezes every line to 48 px high, so a stretched copy
-# keeps neighbouring characters apart ("25" no longer reads as "0").
-View = tuple[float, float]
-VIEWS: tuple[View, ...] = ((0.12, 1.0), (0.12, 1.8))
+# How each row is cut for reading: (margin around it, in text heights; horizontal stretch;
+# reach, more text heights along the line on each side). Plate fonts are narrow and the reader
+# squeezes every line to 48 px high, so a stretched copy keeps neighbouring characters apart
+# ("25" no longer reads as "0"). The wide view reaches past the detected box, whose detector
+# leaves out characters beyond a gap or at a dark edge (a first group, a last digit); it is read
+# only when the tight views find no plate better than a sure generic read (GENERIC_PRIOR), as
+# the neighbouring text it takes in would outvote good reads.
+View = tuple[float, float, float]
+VIEWS: tuple[View, ...] = ((0.12, 1.0, 0.0), (0.12, 1.8, 0.0))
+WIDE_VIEW: View = (0.12, 1.8, 1.5)
 SURE = 0.75  # a read this good from the first view ends the search (shared formats cap at 0.8)
 # A Russian plate's region digits, in heights of the main part's text line (A123BC), from its
 # top-right corner: (left, right, top, bottom). They sit in their own frame right of the main
@@ -170,7 +184,16 @@ class Recognizer:
         found = self._match(cands, self._read(image, cands, quick, readings), quick, split=False)
         if any(f.plate.score >= SURE for f in found):
             return found
-        return found + self._match(cands, self._read(image, cands, VIEWS, readings), VIEWS)
+        found += self._match(cands, self._read(image, cands, VIEWS, readings), VIEWS)
+        if any(f.plate.score > GENERIC_PRIOR for f in found):
+            return found
+        # Nothing fits a national format better than a sure generic read does: maybe the
+        # detector cut the line short. The wide view is matched alone (its characters do not
+        # line up with the tight views').
+        wide = (WIDE_VIEW,)
+        return found + self._match(
+            cands, self._read(image, cands, wide, readings), wide, split=False
+        )
 
     def _read(
         self,
@@ -183,7 +206,7 @@ class Recognizer:
         rows = [r for c in cands for r in c.rows]
         rows = list(dict.fromkeys(rows + [Row((b,)) for r in rows for b in r.boxes]))
         keys = [(r, v) for v in views for r in rows if (r, v) not in readings]
-        crops = [crop(image, r.corners, margin=m, stretch=x) for r, (m, x) in keys]
+        crops = [crop(image, r.corners, margin=m, stretch=x, reach=e) for r, (m, x, e) in keys]
         readings.update(zip(keys, self.reader.read(crops), strict=True))
         return readings
 
@@ -264,8 +287,10 @@ def crop(
     *,
     margin: float = 0.12,
     stretch: float = 1.0,
+    reach: float = 0.0,
 ) -> Image:
-    """The text around ``points`` cut along their rotated rectangle, with a margin, upright.
+    """The text around ``points`` cut along their rotated rectangle, with a margin, upright;
+    ``reach`` more text heights along the line on either side.
 
     Plates tilt far less than 45 degrees, so the corner nearest the image origin is the
     plate's top-left whatever the rectangle's own angle convention.
@@ -274,9 +299,10 @@ def crop(
     p0, p1, p2, p3 = _clockwise_from_top_left(np.asarray(cv2.boxPoints(rect), dtype=np.float32))
     w, h = float(np.linalg.norm(p1 - p0)), float(np.linalg.norm(p3 - p0))
     pad = margin * min(w, h)
-    ux, uy = (p1 - p0) / max(w, 1e-6) * pad, (p3 - p0) / max(h, 1e-6) * pad
+    side = pad + reach * min(w, h)
+    ux, uy = (p1 - p0) / max(w, 1e-6) * side, (p3 - p0) / max(h, 1e-6) * pad
     src = np.array([p0 - ux - uy, p1 + ux - uy, p2 + ux + uy, p3 - ux + uy], dtype=np.float32)
-    out_w, out_h = max(8, round((w + 2 * pad) * stretch)), max(8, round(h + 2 * pad))
+    out_w, out_h = max(8, round((w + 2 * side) * stretch)), max(8, round(h + 2 * pad))
     dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lpr.detect import TextBox, detectors
+from lpr.detect import PPOCRDetector, TextBox, detectors
 from lpr.images import load_image
 from lpr.ocr import readers
-from lpr.recognizer import Candidate, Recognizer, Row, region_corners
+from lpr.recognizer import Candidate, Recognizer, Row, crop, region_corners
 from lpr.registry import BackendError
+from lpr.types import Image
 from tests.conftest import require_shared_data
 from tests.lpr.plate_images import car_with_plate, empty_scene
 
@@ -110,3 +111,32 @@ def test_a_drawn_russian_plate_keeps_its_region(recognizer: Recognizer, text: st
     image, _ = car_with_plate(text)
     best, *_ = recognizer.read(image)
     assert (best.plate, best.country) == (text, "RU")
+
+
+class _CutShort:
+    """The real detector, but each line's box misses the first ``share`` of its length."""
+
+    def __init__(self, share: float) -> None:
+        self.detector = PPOCRDetector()
+        self.share = share
+
+    def detect(self, image: Image) -> list[TextBox]:
+        out = []
+        for box in self.detector.detect(image):
+            (x0, y0), (x1, y1), p2, (x3, y3) = box.corners
+            dx, dy = (x1 - x0) * self.share, (y1 - y0) * self.share
+            out.append(TextBox(((x0 + dx, y0 + dy), (x1, y1), p2, (x3 + dx, y3 + dy)), box.score))
+        return out
+
+
+def test_a_line_the_detector_cut_short_is_read_whole() -> None:
+    image, _ = car_with_plate("KTR4581", body="white")
+    best, *_ = Recognizer(_CutShort(1 / 7), colour=False).read(image)
+    assert (best.plate, best.country) == ("KTR4581", "BR")
+
+
+def test_the_wide_crop_reaches_along_the_line() -> None:
+    image = np.zeros((100, 300, 3), dtype=np.uint8)
+    box = _box(100, 40, 100, 20).corners
+    assert crop(image, box).shape[:2] == (25, 105)
+    assert crop(image, box, reach=1.5).shape[:2] == (25, 165)  # 1.5 heights each side
