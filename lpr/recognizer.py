@@ -13,7 +13,7 @@ Stages (each a small function over frozen values):
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
    probable valid plate, fixing letter/digit confusions.
 5. A Russian plate's region code is read again from its own box, right of the main part's
-   text line (``region_corners``), and replaces the whole-plate read's where it is surer.
+   text line (``lpr.region``), and replaces the whole-plate read's where it is surer.
 6. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
 
 A picture shaped like a plate (a plate crop) is also read whole, as one row.
@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lpr.colour import vehicle_colour
-from lpr.detect import Detector, Point, PPOCRDetector, TextBox
+from lpr.detect import Detector, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
 from lpr.plates import (
     GENERIC_PRIOR,
@@ -42,6 +42,7 @@ from lpr.plates import (
     match,
     with_region,
 )
+from lpr.region import region_corners
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
@@ -59,11 +60,6 @@ View = tuple[float, float, float]
 VIEWS: tuple[View, ...] = ((0.12, 1.0, 0.0), (0.12, 1.8, 0.0))
 WIDE_VIEW: View = (0.12, 1.8, 1.5)
 SURE = 0.75  # a read this good from the first view ends the search (shared formats cap at 0.8)
-# A Russian plate's region digits, in heights of the main part's text line (A123BC), from its
-# top-right corner: (left, right, top, bottom). They sit in their own frame right of the main
-# part, smaller and higher than it, over RUS and the flag.
-REGION_BOX = (0.1, 1.45, -0.1, 0.85)
-MAIN_PART_ASPECT = 2.5  # a text line of six plate characters is at least this wide for its height
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +154,7 @@ class Recognizer:
             id(f): corners
             for f in found
             if f.plate.country == "RU"
-            and (corners := region_corners(f.candidate, boxes, image.shape[1])) is not None
+            and (corners := region_corners(f.candidate.bounds(), boxes, image.shape[1])) is not None
         }
         distinct = list(dict.fromkeys(regions.values()))
         if not distinct:
@@ -309,40 +305,6 @@ def crop(
         image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
     return np.asarray(warped, dtype=np.uint8)
-
-
-def region_corners(
-    cand: Candidate, boxes: Sequence[TextBox], image_width: int
-) -> tuple[Point, Point, Point, Point] | None:
-    """Where a Russian plate's region digits are: right of its main part, the widest text line
-    whose centre lies in ``cand``, along that line's tilt (``REGION_BOX``).
-
-    None when no line is wide enough for a main part, or when the region box would lie past
-    the picture's right edge: then the line already runs through the region and holds it.
-    """
-    area = cand.bounds()
-    lines = [
-        b
-        for b in boxes
-        if b.width >= MAIN_PART_ASPECT * b.height
-        and area.x <= b.centre[0] <= area.x + area.w
-        and area.y <= b.centre[1] <= area.y + area.h
-    ]
-    if not lines:
-        return None
-    main = max(lines, key=lambda b: b.width)
-    p0, p1, _, p3 = (np.array(p, dtype=np.float64) for p in main.corners)
-    along = (p1 - p0) * main.height / max(main.width, 1e-6)  # one text height along the line
-    down = p3 - p0
-    left, right, top, bottom = REGION_BOX
-    corners = [
-        p1 + x * along + y * down
-        for x, y in ((left, top), (right, top), (right, bottom), (left, bottom))
-    ]
-    if max(c[0] for c in corners) > image_width:
-        return None
-    a, b, c, d = ((float(x), float(y)) for x, y in corners)
-    return a, b, c, d
 
 
 def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

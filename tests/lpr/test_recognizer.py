@@ -10,7 +10,7 @@ import pytest
 from lpr.detect import PPOCRDetector, TextBox, detectors
 from lpr.images import load_image
 from lpr.ocr import readers
-from lpr.recognizer import Candidate, Recognizer, Row, crop, region_corners
+from lpr.recognizer import Recognizer, crop
 from lpr.registry import BackendError
 from lpr.types import Image
 from tests.conftest import require_shared_data
@@ -75,37 +75,6 @@ def test_backends_are_built_by_name_with_checked_options() -> None:
         Recognizer.from_names(reader_options={"height": 2})
 
 
-def _box(x: float, y: float, w: float, h: float) -> TextBox:
-    return TextBox(((x, y), (x + w, y), (x + w, y + h), (x, y + h)), 1.0)
-
-
-def _plate_crop(w: float, h: float) -> Candidate:
-    return Candidate((Row((_box(0, 0, w, h),)),))
-
-
-def test_the_region_box_lies_right_of_the_main_part_and_above_its_foot() -> None:
-    main = _box(70, 10, 290, 70)  # A123BC on a 520 x 112 crop
-    corners = region_corners(_plate_crop(520, 112), [main, _box(20, 90, 40, 10)], 520)
-    assert corners is not None
-    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    assert 360 < min(xs) < 380 and 450 < max(xs) <= 520
-    assert min(ys) < 10 and max(ys) < 80
-
-
-def test_the_region_box_follows_the_main_parts_tilt() -> None:
-    tilted = TextBox(((70, 40), (360, 10), (367, 80), (77, 110)), 1.0)
-    corners = region_corners(_plate_crop(520, 140), [tilted], 520)
-    assert corners is not None
-    top_left, top_right = corners[0], corners[1]
-    assert top_right[1] < top_left[1]  # rising to the right, as the main part does
-
-
-def test_no_region_box_without_a_main_part_or_past_the_edge() -> None:
-    crop = _plate_crop(520, 112)
-    assert region_corners(crop, [_box(70, 10, 60, 70)], 520) is None  # too short a line
-    assert region_corners(crop, [_box(10, 0, 500, 100)], 520) is None  # holds the region
-
-
 @pytest.mark.parametrize("text", ["E677MC43", "K707YY199"])
 def test_a_drawn_russian_plate_keeps_its_region(recognizer: Recognizer, text: str) -> None:
     image, _ = car_with_plate(text)
@@ -137,6 +106,6 @@ def test_a_line_the_detector_cut_short_is_read_whole() -> None:
 
 def test_the_wide_crop_reaches_along_the_line() -> None:
     image = np.zeros((100, 300, 3), dtype=np.uint8)
-    box = _box(100, 40, 100, 20).corners
+    box = ((100, 40), (200, 40), (200, 60), (100, 60))  # 100 x 20 at (100, 40)
     assert crop(image, box).shape[:2] == (25, 105)
     assert crop(image, box, reach=1.5).shape[:2] == (25, 165)  # 1.5 heights each side
