@@ -7,6 +7,7 @@ reading plausible.
 
 from __future__ import annotations
 
+import json
 import math
 import string
 from collections.abc import Mapping, Sequence
@@ -81,6 +82,22 @@ def greedy_ctc(
         t = end + 1
     confidence = float(np.mean(scores)) if scores else 0.0
     return Reading("".join(chars), confidence, tuple(positions))
+
+
+class PlateNet:
+    """A committed plate-reading ONNX model and its symbols (``models/*.json``): batches of
+    prepared lines in, one greedy CTC reading per line out."""
+
+    def __init__(self, model_path: Path, charset_path: Path, *, threads: int, alternatives: int):
+        self._session = session(model_path, threads)
+        self._input = self._session.get_inputs()[0].name
+        charset = json.loads(charset_path.read_text(encoding="utf-8"))
+        self._symbols = ["", *charset["symbols"]]
+        self._alternatives = alternatives
+
+    def read(self, batch: npt.NDArray[np.float32]) -> list[Reading]:
+        (probs,) = self._session.run(None, {self._input: batch})
+        return [greedy_ctc(p, self._symbols, self._alternatives) for p in probs]
 
 
 class PPOCRRecConfig(BaseModel):

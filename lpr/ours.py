@@ -8,7 +8,6 @@ symbols only: digits and Latin capitals; Cyrillic plate letters read as their La
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from lpr.ocr import MODELS, Reading, check_crop, greedy_ctc, readers
-from lpr.ppocr import session
+from lpr.ocr import MODELS, PlateNet, Reading, check_crop, readers
 from lpr.types import Image
 
 HEIGHT = 48
@@ -62,17 +60,18 @@ class OursReader:
 
     def __init__(self, config: OursConfig | None = None) -> None:
         self.config = config or OursConfig()
-        self._session = session(self.config.model_path, self.config.threads)
-        self._input = self._session.get_inputs()[0].name
-        charset = json.loads(self.config.charset_path.read_text(encoding="utf-8"))
-        self._symbols = ["", *charset["symbols"]]
+        self._net = PlateNet(
+            self.config.model_path,
+            self.config.charset_path,
+            threads=self.config.threads,
+            alternatives=self.config.alternatives,
+        )
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
         out: list[Reading] = []
         for start in range(0, len(crops), self.config.batch):
             batch = np.stack([prepare(c) for c in crops[start : start + self.config.batch]])
-            (probs,) = self._session.run(None, {self._input: batch})
-            out += [greedy_ctc(p, self._symbols, self.config.alternatives) for p in probs]
+            out += self._net.read(batch)
         return out
 
 

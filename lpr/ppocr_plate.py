@@ -10,7 +10,6 @@ from the wrong view).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,8 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from lpr.ocr import MODELS, Reading, check_crop, greedy_ctc, readers
-from lpr.ppocr import session
+from lpr.ocr import MODELS, PlateNet, Reading, check_crop, readers
 from lpr.types import Image
 
 HEIGHT = 48
@@ -83,16 +81,17 @@ class PPOCRPlateReader:
 
     def __init__(self, config: PPOCRPlateConfig | None = None) -> None:
         self.config = config or PPOCRPlateConfig()
-        self._session = session(self.config.model_path, self.config.threads)
-        self._input = self._session.get_inputs()[0].name
-        charset = json.loads(self.config.charset_path.read_text(encoding="utf-8"))
-        self._symbols = ["", *charset["symbols"]]
+        self._net = PlateNet(
+            self.config.model_path,
+            self.config.charset_path,
+            threads=self.config.threads,
+            alternatives=self.config.alternatives,
+        )
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
         out = []
         for crop in crops:
-            (probs,) = self._session.run(None, {self._input: np.stack(views(crop))})
-            readings = [greedy_ctc(p, self._symbols, self.config.alternatives) for p in probs]
+            readings = self._net.read(np.stack(views(crop)))
             out.append(max(readings, key=lambda r: r.confidence))
         return out
 
