@@ -66,7 +66,8 @@ _ROW_COLUMNS = tuple(getattr(Sighting, name) for name in _ROW_FIELDS)
 
 
 _INT4 = 2**31 - 1
-_TEXTS = ("ingest_key", "plate", "plate_raw", "country", "colour", "evidence_key", "track_id")
+_TEXTS = ("ingest_key", "plate", "plate_raw", "country")
+_OPTIONAL_TEXTS = ("colour", "evidence_key", "track_id")
 
 
 def _is_int(value: object, *, low: int = 0) -> bool:
@@ -77,10 +78,9 @@ def _check_types(s: NewSighting) -> None:
     """Sightings decoded from a stream are only as typed as the JSON was: a float in the box
     or a NUL in a text would pass the checks below and then fail the ``COPY`` of its whole
     batch, again on every redelivery."""
-    for name in _TEXTS:
+    for name in _TEXTS + _OPTIONAL_TEXTS:
         value = getattr(s, name)
-        optional = name in ("colour", "evidence_key", "track_id")
-        if not (isinstance(value, str) or (optional and value is None)):
+        if not (isinstance(value, str) or (name in _OPTIONAL_TEXTS and value is None)):
             raise InvalidInput(f"sighting: {name} must be text")
         if value is not None and "\x00" in value:
             raise InvalidInput(f"sighting: {name} must not contain NUL characters")
