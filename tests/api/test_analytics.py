@@ -10,14 +10,23 @@ from store.cameras import record_health
 from store.sightings import NewSighting, add_sightings
 from tests.api.conftest import World
 
-HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-DAY = {
-    "start": (HOUR - timedelta(hours=23)).isoformat(),
-    "end": (HOUR + timedelta(hours=1)).isoformat(),
-}
+
+# The hour and the window are taken when a test runs, not when the module is collected: the
+# world's sightings are placed relative to that moment, and a run may cross an hour.
+@pytest.fixture
+def hour() -> datetime:
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def seen(camera_id: int, hours_ago: int, n: int) -> list[NewSighting]:
+@pytest.fixture
+def day(hour: datetime) -> dict[str, str]:
+    return {
+        "start": (hour - timedelta(hours=23)).isoformat(),
+        "end": (hour + timedelta(hours=1)).isoformat(),
+    }
+
+
+def seen(hour: datetime, camera_id: int, hours_ago: int, n: int) -> list[NewSighting]:
     return [
         NewSighting(
             ingest_key=f"an-{camera_id}-{hours_ago}-{i}",
@@ -26,24 +35,26 @@ def seen(camera_id: int, hours_ago: int, n: int) -> list[NewSighting]:
             plate_raw=f"59A{i:05d}",
             country="VN",
             confidence=0.9,
-            observed_at=HOUR - timedelta(hours=hours_ago) + timedelta(minutes=i),
+            observed_at=hour - timedelta(hours=hours_ago) + timedelta(minutes=i),
         )
         for i in range(n)
     ]
 
 
 @pytest.fixture
-def traffic(conn: Connection, world: World) -> World:
+def traffic(conn: Connection, world: World, hour: datetime) -> World:
     # The world's own sightings are an hour old; add 3 two hours ago at A and 2 now at B.
-    add_sightings(conn, seen(world.camera_a, 2, 3) + seen(world.camera_b, 0, 2))
+    add_sightings(conn, seen(hour, world.camera_a, 2, 3) + seen(hour, world.camera_b, 0, 2))
     record_health(conn, world.camera_a, status="online")
     record_health(conn, world.camera_b, status="online")
     return world
 
 
-def test_sightings_per_hour_are_scoped_to_the_agency(client: TestClient, traffic: World) -> None:
+def test_sightings_per_hour_are_scoped_to_the_agency(
+    client: TestClient, traffic: World, day: dict[str, str]
+) -> None:
     mine = client.get(
-        "/analytics/sightings-per-hour", params=DAY, headers=traffic.headers["investigator"]
+        "/analytics/sightings-per-hour", params=day, headers=traffic.headers["investigator"]
     )
     assert mine.status_code == 200, mine.text
     cells = {(c["camera_id"], c["hour"]): c["sightings"] for c in mine.json()}
@@ -52,20 +63,22 @@ def test_sightings_per_hour_are_scoped_to_the_agency(client: TestClient, traffic
     assert all(datetime.fromisoformat(h).minute == 0 for _, h in cells)
 
     everyone = client.get(
-        "/analytics/sightings-per-hour", params=DAY, headers=traffic.headers["admin"]
+        "/analytics/sightings-per-hour", params=day, headers=traffic.headers["admin"]
     ).json()
     assert sum(c["sightings"] for c in everyone) == 3 + 2 + 2
     only_b = client.get(
         "/analytics/sightings-per-hour",
-        params={**DAY, "camera": [traffic.camera_b]},
+        params={**day, "camera": [traffic.camera_b]},
         headers=traffic.headers["admin"],
     ).json()
     assert [c["sightings"] for c in only_b] == [1, 2]
 
 
-def test_uptime_and_share_offline(client: TestClient, conn: Connection, traffic: World) -> None:
+def test_uptime_and_share_offline(
+    client: TestClient, conn: Connection, traffic: World, day: dict[str, str]
+) -> None:
     record_health(conn, traffic.camera_idle, status="offline")
-    answer = client.get("/analytics/cameras", params=DAY, headers=traffic.headers["investigator"])
+    answer = client.get("/analytics/cameras", params=day, headers=traffic.headers["investigator"])
     assert answer.status_code == 200, answer.text
     health = answer.json()
     assert health["hours"] == 24
@@ -75,14 +88,14 @@ def test_uptime_and_share_offline(client: TestClient, conn: Connection, traffic:
     uptime = {c["camera_id"]: (c["active_hours"], c["uptime"]) for c in health["cameras"]}
     assert uptime == {traffic.camera_a: (2, 2 / 24), traffic.camera_idle: (0, 0.0)}
 
-    everyone = client.get("/analytics/cameras", params=DAY, headers=traffic.headers["operator"])
+    everyone = client.get("/analytics/cameras", params=day, headers=traffic.headers["operator"])
     assert len(everyone.json()["cameras"]) == 2  # the operator is agency A's too
 
 
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
-        ({"start": DAY["end"], "end": DAY["start"]}, "end after it starts"),
+        ({"start": "2026-11-02T00:00:00Z", "end": "2026-11-01T00:00:00Z"}, "end after it starts"),
         ({"start": "2026-01-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "longer than 31 days"),
     ],
 )
@@ -94,12 +107,14 @@ def test_bad_windows_get_400(
         assert answer.status_code == 400 and reason in answer.json()["detail"]
 
 
-def test_malformed_and_forbidden_requests(client: TestClient, world: World) -> None:
+def test_malformed_and_forbidden_requests(
+    client: TestClient, world: World, day: dict[str, str]
+) -> None:
     path = "/analytics/sightings-per-hour"
     naive = {"start": "2026-11-01T00:00:00", "end": "2026-11-02T00:00:00"}
     assert client.get(path, params=naive, headers=world.headers["admin"]).status_code == 422
-    bad_camera = {**DAY, "camera": "0"}
+    bad_camera = {**day, "camera": "0"}
     assert client.get(path, params=bad_camera, headers=world.headers["admin"]).status_code == 422
     for who in ("auditor", "service"):
-        assert client.get(path, params=DAY, headers=world.headers[who]).status_code == 403
-    assert client.get("/analytics/cameras", params=DAY).status_code == 401
+        assert client.get(path, params=day, headers=world.headers[who]).status_code == 403
+    assert client.get("/analytics/cameras", params=day).status_code == 401
