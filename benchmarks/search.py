@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +56,18 @@ PASSWORD = "benchmark password 1234"  # noqa: S105 - a throwaway user of a scrat
 CONFUSIONS = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
 Query = tuple[str, dict[str, Any]]  # kind, request body
+KINDS = {
+    "exact": "exact",
+    "prefix": "wildcard prefix (51F*)",
+    "suffix": "wildcard suffix (*1234)",
+    "fuzzy": "fuzzy (distance 1)",
+    "area": "area 2x2 km + 24 h",
+}
+# What an exact search reads: the plate index and the rows it points to.
+_PREWARM = """
+SELECT coalesce(sum(pg_prewarm(i.inhrelid, 'read')), 0) FROM pg_inherits i
+WHERE i.inhparent IN ('sightings'::regclass, 'ix_sightings_plate_time'::regclass)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +88,10 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 10
 """
 
 
-def queries(plates: list[str], end: datetime, *, per_kind: int, seed: int) -> list[Query]:
+def queries(
+    plates: list[str], end: datetime, *, per_kind: int, seed: int, kinds: Collection[str] = KINDS
+) -> list[Query]:
+    """``per_kind`` random queries of each kind, shuffled; always the same ones for a seed."""
     rng = random.Random(seed)
     month = {"start": (end - timedelta(days=DAYS)).isoformat(), "end": end.isoformat()}
     out: list[Query] = []
@@ -103,7 +118,8 @@ def queries(plates: list[str], end: datetime, *, per_kind: int, seed: int) -> li
             )
         )
     rng.shuffle(out)
-    return out
+    wanted = {KINDS[k] for k in kinds}
+    return [q for q in out if q[0] in wanted]
 
 
 def baseline_sql(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -194,6 +210,15 @@ def main() -> None:
     parser.add_argument(
         "--load-only", action="store_true", help="build the database, keep it, query nothing"
     )
+    parser.add_argument(
+        "--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="default: every kind"
+    )
+    parser.add_argument(
+        "--prewarm",
+        action="store_true",
+        help="first read the sightings and their plate index into memory (pg_prewarm), as on "
+        "a server whose memory holds what exact searches read",
+    )
     args = parser.parse_args()
 
     server = get_settings().database_url.rsplit("/", 1)[0]
@@ -221,6 +246,8 @@ def main() -> None:
                 size=conn.execute(text(f"SELECT pg_database_size('{args.database}')")).scalar_one(),
                 relations=[(r, int(b)) for r, b in conn.execute(text(_RELATION_SIZES))],
             )
+        if args.prewarm:
+            prewarm(admin, args.database)
         measure(engine, url, plates, end, scale, args.port or free_port(), args)
     finally:
         engine.dispose()
@@ -265,6 +292,20 @@ def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> 
         conn.execute(text("VACUUM ANALYZE sightings, cameras, camera_agencies"))
 
 
+def prewarm(admin: Engine, database: str) -> None:
+    began = time.perf_counter()
+    server = admin.url.set(database=database)
+    warm = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with warm.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            blocks = conn.execute(text(_PREWARM)).scalar_one()
+    finally:
+        warm.dispose()
+    print(f"prewarmed {blocks * 8 / 2**20:.1f} GiB in {time.perf_counter() - began:.0f} s",
+          file=sys.stderr)  # fmt: skip
+
+
 def measure(
     engine: Engine,
     url: str,
@@ -274,7 +315,7 @@ def measure(
     port: int,
     args: argparse.Namespace,
 ) -> None:
-    workload = queries(plates, end, per_kind=args.queries, seed=2)
+    workload = queries(plates, end, per_kind=args.queries, seed=2, kinds=args.kinds)
     api: dict[str, list[float]] = {}
     slowest: list[tuple[float, str, str]] = []
     purpose = {"reason": "benchmark", "case_id": "BENCH-1"}
@@ -285,7 +326,8 @@ def measure(
         signed_in.raise_for_status()
         token = signed_in.json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
-        for _, body in workload[:20]:  # warm-up: connection pool, plan caches
+        # Warm-up on other plates than the measured ones: connection pool, plan caches.
+        for _, body in queries(plates, end, per_kind=10, seed=3, kinds=args.kinds):
             client.post("/search", params=purpose, json=body)
         # What any authenticated request costs here, before a search does anything.
         floor = [timed(lambda: client.get("/auth/me").raise_for_status()) for _ in range(100)]
