@@ -100,9 +100,12 @@ def queries(
         out.append(("exact", {**month, "plate": plate}))
         out.append(("wildcard prefix (51F*)", {**month, "plate": plate[:3] + "*"}))
         out.append(("wildcard suffix (*1234)", {**month, "plate": "*" + plate[-4:]}))
-        digits = [i for i, c in enumerate(plate) if c in CONFUSIONS]
+        # A plate with a character that has a look-alike (not every plate has one).
+        misread_plate = plate
+        while not (digits := [i for i, c in enumerate(misread_plate) if c in CONFUSIONS]):
+            misread_plate = rng.choice(plates)
         i = rng.choice(digits)
-        misread = plate[:i] + CONFUSIONS[plate[i]] + plate[i + 1 :]
+        misread = misread_plate[:i] + CONFUSIONS[misread_plate[i]] + misread_plate[i + 1 :]
         out.append(("fuzzy (distance 1)", {**month, "plate": misread, "max_distance": 1}))
         lon, lat = rng.uniform(WEST, EAST - 0.02), rng.uniform(SOUTH, NORTH - 0.02)
         square = [[lon, lat], [lon + 0.02, lat], [lon + 0.02, lat + 0.02], [lon, lat + 0.02]]
@@ -234,7 +237,9 @@ def main() -> None:
             return
         with engine.connect() as conn:
             plates = list(
-                conn.execute(text("SELECT DISTINCT plate FROM sightings_baseline")).scalars()
+                conn.execute(
+                    text("SELECT DISTINCT plate FROM sightings_baseline ORDER BY plate")
+                ).scalars()
             )
             end = conn.execute(text("SELECT max(observed_at) FROM sightings")).scalar_one()
             scale = Scale(
