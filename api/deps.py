@@ -37,8 +37,11 @@ from store.users import Principal, Role, get_user
 
 PURPOSE_FIELDS = ("reason", "case_id")
 
+# Dependencies that only look at the request are ``async``: FastAPI runs a plain ``def`` one in
+# the thread pool, a hop to another thread and back for each, on every request.
 
-def app_settings(request: Request) -> Settings:
+
+async def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -120,7 +123,7 @@ class RequireRoles:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, principal: CurrentUser) -> Principal:
+    async def __call__(self, principal: CurrentUser) -> Principal:
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))
             raise HTTPException(
@@ -151,7 +154,7 @@ class PurposeOf:
     case_id: str
 
 
-def purpose(
+async def purpose(
     reason: Annotated[
         str | None,
         Query(
@@ -225,7 +228,7 @@ def _one_or_all(values: list[str]) -> JSONValue:
 Audit = Annotated[AuditRecord, Depends(audit, scope="function")]
 
 
-def page_limit(
+async def page_limit(
     settings: AppSettings,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the server's cap).")] = 100,
 ) -> int:
