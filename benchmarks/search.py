@@ -97,22 +97,22 @@ def queries(
     out: list[Query] = []
     for _ in range(per_kind):
         plate = rng.choice(plates)
-        out.append(("exact", {**month, "plate": plate}))
-        out.append(("wildcard prefix (51F*)", {**month, "plate": plate[:3] + "*"}))
-        out.append(("wildcard suffix (*1234)", {**month, "plate": "*" + plate[-4:]}))
+        out.append((KINDS["exact"], {**month, "plate": plate}))
+        out.append((KINDS["prefix"], {**month, "plate": plate[:3] + "*"}))
+        out.append((KINDS["suffix"], {**month, "plate": "*" + plate[-4:]}))
         # A plate with a character that has a look-alike (not every plate has one).
         misread_plate = plate
         while not (digits := [i for i, c in enumerate(misread_plate) if c in CONFUSIONS]):
             misread_plate = rng.choice(plates)
         i = rng.choice(digits)
         misread = misread_plate[:i] + CONFUSIONS[misread_plate[i]] + misread_plate[i + 1 :]
-        out.append(("fuzzy (distance 1)", {**month, "plate": misread, "max_distance": 1}))
+        out.append((KINDS["fuzzy"], {**month, "plate": misread, "max_distance": 1}))
         lon, lat = rng.uniform(WEST, EAST - 0.02), rng.uniform(SOUTH, NORTH - 0.02)
         square = [[lon, lat], [lon + 0.02, lat], [lon + 0.02, lat + 0.02], [lon, lat + 0.02]]
         day_end = end - timedelta(hours=rng.randrange(24 * DAYS - 24))
         out.append(
             (
-                "area 2x2 km + 24 h",
+                KINDS["area"],
                 {
                     "start": (day_end - timedelta(hours=24)).isoformat(),
                     "end": day_end.isoformat(),
@@ -121,6 +121,8 @@ def queries(
             )
         )
     rng.shuffle(out)
+    # Every kind is drawn and only then filtered, so a kind's queries are the same alone as in
+    # the full mix.
     wanted = {KINDS[k] for k in kinds}
     return [q for q in out if q[0] in wanted]
 
@@ -252,7 +254,7 @@ def main() -> None:
                 relations=[(r, int(b)) for r, b in conn.execute(text(_RELATION_SIZES))],
             )
         if args.prewarm:
-            prewarm(admin, args.database)
+            prewarm(engine)
         measure(engine, url, plates, end, scale, args.port or free_port(), args)
     finally:
         engine.dispose()
@@ -297,16 +299,11 @@ def build(admin: Engine, engine: Engine, url: str, args: argparse.Namespace) -> 
         conn.execute(text("VACUUM ANALYZE sightings, cameras, camera_agencies"))
 
 
-def prewarm(admin: Engine, database: str) -> None:
+def prewarm(engine: Engine) -> None:
     began = time.perf_counter()
-    server = admin.url.set(database=database)
-    warm = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with warm.connect() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
-            blocks = conn.execute(text(_PREWARM)).scalar_one()
-    finally:
-        warm.dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        blocks = conn.execute(text(_PREWARM)).scalar_one()
     print(f"prewarmed {blocks * 8 / 2**20:.1f} GiB in {time.perf_counter() - began:.0f} s",
           file=sys.stderr)  # fmt: skip
 
