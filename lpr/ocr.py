@@ -30,6 +30,8 @@ class Reading:
     text: str
     confidence: float
     positions: tuple[Mapping[str, float], ...]  # per character: candidate -> probability
+    # Per character, where it is: a share of the crop's width (empty where a reader cannot tell).
+    columns: tuple[float, ...] = ()
 
 
 class Reader(Protocol):
@@ -57,16 +59,23 @@ def check_crop(crop: Image) -> None:
 
 
 def greedy_ctc(
-    probs: npt.NDArray[np.float32], symbols: Sequence[str], alternatives: int
+    probs: npt.NDArray[np.float32],
+    symbols: Sequence[str],
+    alternatives: int,
+    *,
+    filled: float | None = None,
 ) -> Reading:
     """Best path through CTC frames (blank is symbol 0), each character with its alternatives.
 
     A character's probability and alternatives come from the frame of its run where it peaks.
+    ``filled``: the share of the model's input the crop took (the rest padding), when known:
+    then each character's column is the middle of its run, as a share of the crop's width.
     """
     best = probs.argmax(axis=1)
     chars: list[str] = []
     scores: list[float] = []
     positions: list[Mapping[str, float]] = []
+    columns: list[float] = []
     t = 0
     while t < len(best):
         end = t
@@ -79,9 +88,11 @@ def greedy_ctc(
             chars.append(symbols[best[t]])
             scores.append(float(peak[best[t]]))
             positions.append({symbols[i]: float(peak[i]) for i in top if peak[i] > 1e-4})
+            if filled is not None:
+                columns.append(min(1.0, (t + end + 1) / 2 / len(best) / filled))
         t = end + 1
     confidence = float(np.mean(scores)) if scores else 0.0
-    return Reading("".join(chars), confidence, tuple(positions))
+    return Reading("".join(chars), confidence, tuple(positions), tuple(columns))
 
 
 class PlateNet:
@@ -131,8 +142,9 @@ class PPOCRReader:
         # edge, so the answer must not depend on which other crops share a batch.
         readings = []
         for crop in crops:
-            (probs,) = self._session.run(None, {self._input: self._batch([crop])})
-            readings.append(self._decode(probs[0]))
+            batch = self._batch([crop])
+            (probs,) = self._session.run(None, {self._input: batch})
+            readings.append(self._decode(probs[0], filled=self._width(crop) / batch.shape[3]))
         return readings
 
     def _folding(self) -> tuple[list[str], list[npt.NDArray[np.intp]] | None]:
@@ -151,12 +163,16 @@ class PPOCRReader:
         fold = [np.array([(v + [zero] * depth)[d] for v in sources.values()]) for d in range(depth)]
         return symbols, fold
 
+    def _width(self, crop: Image) -> int:
+        """The crop's width in the model's input, scaled to the input's height."""
+        h = self.config.height
+        return min(
+            self.config.max_width, max(h // 2, math.ceil(h * crop.shape[1] / max(1, crop.shape[0])))
+        )
+
     def _batch(self, crops: Sequence[Image]) -> npt.NDArray[np.float32]:
         h = self.config.height
-        widths = [
-            min(self.config.max_width, max(h // 2, math.ceil(h * c.shape[1] / max(1, c.shape[0]))))
-            for c in crops
-        ]
+        widths = [self._width(c) for c in crops]
         # PaddleOCR pads every line to at least 320 px: the model expects room on the right.
         batch = np.zeros((len(crops), 3, h, max(self.config.min_width, *widths)), dtype=np.float32)
         for i, (crop, w) in enumerate(zip(crops, widths, strict=True)):
@@ -164,13 +180,13 @@ class PPOCRReader:
             batch[i, :, :, :w] = ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
         return batch
 
-    def _decode(self, probs: npt.NDArray[np.float32]) -> Reading:
+    def _decode(self, probs: npt.NDArray[np.float32], *, filled: float) -> Reading:
         if self._fold is None:
             folded = probs
         else:
             padded = np.concatenate([probs, np.zeros((len(probs), 1), probs.dtype)], axis=1)
             folded = sum((padded[:, idx] for idx in self._fold[1:]), padded[:, self._fold[0]])
-        return greedy_ctc(folded, self._symbols, self.config.alternatives)
+        return greedy_ctc(folded, self._symbols, self.config.alternatives, filled=filled)
 
 
 readers.register("ppocr", PPOCRRecConfig)(PPOCRReader)

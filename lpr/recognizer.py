@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -35,6 +35,7 @@ from lpr.detect import Detector, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
 from lpr.plates import (
     GENERIC_PRIOR,
+    RU_MAIN_LENGTH,
     PlateMatch,
     Position,
     check_countries,
@@ -42,7 +43,7 @@ from lpr.plates import (
     match,
     with_region,
 )
-from lpr.region import region_corners
+from lpr.region import region_corners, region_of_line
 from lpr.types import BoundingBox, Image, PlateRead
 
 MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
@@ -140,42 +141,69 @@ class Recognizer:
             h, w = image.shape[:2]
             whole = TextBox(((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), 1.0)
             cands.append(Candidate((Row((whole,)),)))
-        found = self._with_regions(image, self._read_candidates(image, cands), boxes)
+        readings: dict[tuple[Row, View], Reading] = {}
+        found = self._read_candidates(image, cands, readings)
+        found = self._with_regions(image, found, boxes, readings)
         return [self._plate_read(image, f) for f in _best_apart(found)]
 
     def _with_regions(
-        self, image: Image, found: Sequence[Found], boxes: Sequence[TextBox]
+        self,
+        image: Image,
+        found: Sequence[Found],
+        boxes: Sequence[TextBox],
+        readings: Mapping[tuple[Row, View], Reading],
     ) -> list[Found]:
-        """Russian plates with the region code read from its own box where that read is surer.
+        """Russian plates with the region code read from its own crop where that read is surer.
 
-        Only Russian reads pay for this: one more reading per distinct region box.
+        Only Russian reads pay for this: one more reading per distinct region crop.
         """
-        regions = {
-            id(f): corners
-            for f in found
-            if f.plate.country == "RU"
-            and (corners := region_corners(f.candidate.bounds(), boxes, image.shape[1])) is not None
-        }
-        distinct = list(dict.fromkeys(regions.values()))
-        if not distinct:
+        crops: dict[Hashable, Image] = {}
+        regions: dict[int, Hashable] = {}
+        for f in found:
+            if f.plate.country == "RU" and (region := self._region(image, f, boxes, readings)):
+                regions[id(f)] = region[0]
+                crops.setdefault(*region)
+        if not crops:
             return list(found)
-        crops = [crop(image, corners) for corners in distinct]
-        readings = dict(zip(distinct, self.reader.read(crops), strict=True))
+        read = dict(zip(crops, self.reader.read(list(crops.values())), strict=True))
         out = list(found)
         for i, f in enumerate(found):
             if id(f) in regions:
-                reading = readings[regions[id(f)]]
+                reading = read[regions[id(f)]]
                 plate = with_region(f.plate, reading.positions)
                 if plate is not None:
                     out[i] = replace(f, plate=plate, text=f"{f.text} / {reading.text}")
         return out
 
-    def _read_candidates(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
+    @staticmethod
+    def _region(
+        image: Image,
+        found: Found,
+        boxes: Sequence[TextBox],
+        readings: Mapping[tuple[Row, View], Reading],
+    ) -> tuple[Hashable, Image] | None:
+        """The crop of a Russian plate's region digits, and what names it among the others."""
+        corners = region_corners(found.candidate.bounds(), boxes, image.shape[1])
+        if corners is not None:
+            return corners, crop(image, corners)
+        # No box of its own: the plate's line runs through its region. Every row has its
+        # stretched view read, which says where the characters are.
+        if len(found.candidate.rows) != 1:
+            return None
+        row = found.candidate.rows[0]
+        margin, stretch, reach = view = VIEWS[-1]
+        length = len(found.plate.plate) - RU_MAIN_LENGTH
+        line = crop(image, row.corners, margin=margin, stretch=stretch, reach=reach)
+        region = region_of_line(line, readings[row, view], length, margin=margin)
+        return None if region is None else ((row, length), region)
+
+    def _read_candidates(
+        self, image: Image, cands: Sequence[Candidate], readings: dict[tuple[Row, View], Reading]
+    ) -> list[Found]:
         # First the stretched view of each row alone: a clean plate is settled by it. Only when
         # no read is sure does every row get every view, and rows of several boxes are also
         # read box by box (that drops frame edges between them, such as a region's border read
         # as 1, which a whole-row read keeps).
-        readings: dict[tuple[Row, View], Reading] = {}
         quick = VIEWS[-1:]
         found = self._match(cands, self._read(image, cands, quick, readings), quick, split=False)
         if any(f.plate.score >= SURE for f in found):

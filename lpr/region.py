@@ -3,7 +3,8 @@
 The region digits sit in their own frame right of the main part (``A123BC``), smaller and
 higher than it, over ``RUS`` and the flag; read from their own box they come out surer than as
 the tail of a whole-plate read (``lpr.recognizer`` reads them, ``lpr.plates.with_region``
-takes them where they are surer).
+takes them where they are surer). The box is right of the main part's line
+(``region_corners``) or, where one line runs through the region, its end (``region_of_line``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lpr.detect import Point, TextBox
-from lpr.types import BoundingBox
+from lpr.ocr import Reading
+from lpr.types import BoundingBox, Image
 
 # The region box in heights of the main part's text line, from its top-right corner:
 # (left, right, top, bottom).
@@ -52,3 +54,29 @@ def region_corners(
         return None
     a, b, c, d = ((float(x), float(y)) for x, y in corners)
     return a, b, c, d
+
+
+def region_of_line(line: Image, reading: Reading, length: int, *, margin: float) -> Image | None:
+    """The region digits of a plate whose text line runs through its region frame: ``line`` a
+    crop of that line made with ``margin`` (``lpr.recognizer.crop``), ``reading`` its read.
+
+    The region is the read's last ``length`` digits (after any stray tail such as ``RUS``); its
+    crop starts halfway between them and the character before, over ``REGION_BOX``'s rows.
+    None when the read does not say where its characters are, or does not end in that many
+    digits after a main part.
+    """
+    if len(reading.columns) != len(reading.positions):
+        return None
+    tops = [max(p, key=p.__getitem__) if p else "" for p in reading.positions]
+    end = len(tops)
+    while end > 0 and not tops[end - 1].isdigit():
+        end -= 1
+    start = end - length
+    if start < 1 or not all(c.isdigit() for c in tops[start:end]):
+        return None
+    left = round((reading.columns[start - 1] + reading.columns[start]) / 2 * line.shape[1])
+    _, _, top, bottom = REGION_BOX
+    # The line's text is 1 height tall between margins of ``margin`` heights.
+    height = line.shape[0] / (1 + 2 * margin)
+    rows = slice(max(0, round((margin + top) * height)), round((margin + bottom) * height))
+    return line[rows, left:]
