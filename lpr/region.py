@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lpr.detect import Point, TextBox
-from lpr.ocr import Reading
+from lpr.ocr import MIN_SIDE, Reading
 from lpr.types import BoundingBox, Image
 
 # The region box in heights of the main part's text line, from its top-right corner:
@@ -62,8 +62,8 @@ def region_of_line(line: Image, reading: Reading, length: int, *, margin: float)
 
     The region is the read's last ``length`` digits (after any stray tail such as ``RUS``); its
     crop starts halfway between them and the character before, over ``REGION_BOX``'s rows.
-    None when the read does not say where its characters are, or does not end in that many
-    digits after a main part.
+    None when the read does not say where its characters are, does not end in that many digits
+    after a main part, or leaves too narrow a cut to read.
     """
     if len(reading.columns) != len(reading.positions):
         return None
@@ -79,4 +79,5 @@ def region_of_line(line: Image, reading: Reading, length: int, *, margin: float)
     # The line's text is 1 height tall between margins of ``margin`` heights.
     height = line.shape[0] / (1 + 2 * margin)
     rows = slice(max(0, round((margin + top) * height)), round((margin + bottom) * height))
-    return line[rows, left:]
+    region = line[rows, left:]
+    return region if min(region.shape[:2]) >= MIN_SIDE else None

@@ -69,3 +69,5 @@ def test_no_cut_without_columns_or_region_digits() -> None:
     columns = [i / 8 for i in range(8)]
     assert region_of_line(line, _line_read("E677MCX3", columns), 2, margin=0.12) is None
     assert region_of_line(line, _line_read("43", columns[:2]), 2, margin=0.12) is None
+    at_the_edge = [*columns[:5], 0.998, 1.0, 1.0]  # all but cut off at the right edge
+    assert region_of_line(line, _line_read("E677MC43", at_the_edge), 2, margin=0.12) is None
