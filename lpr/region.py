@@ -65,14 +65,14 @@ def region_of_line(line: Image, reading: Reading, length: int, *, margin: float)
     None when the read does not say where its characters are, does not end in that many digits
     after a main part, or leaves too narrow a cut to read.
     """
-    if len(reading.columns) != len(reading.positions):
+    text = reading.text
+    if len(reading.columns) != len(text):
         return None
-    tops = [max(p, key=p.__getitem__) if p else "" for p in reading.positions]
-    end = len(tops)
-    while end > 0 and not tops[end - 1].isdigit():
+    end = len(text)
+    while end > 0 and not text[end - 1].isdigit():
         end -= 1
     start = end - length
-    if start < 1 or not all(c.isdigit() for c in tops[start:end]):
+    if start < 1 or not text[start:end].isdigit():
         return None
     left = round((reading.columns[start - 1] + reading.columns[start]) / 2 * line.shape[1])
     _, _, top, bottom = REGION_BOX
