@@ -119,6 +119,8 @@ FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
     PlateFormat("EU", "D L D DDDD", prior=SHARED_PRIOR),
     PlateFormat("EU", "LL DDDDD", prior=SHARED_PRIOR),
     PlateFormat("EU", "DDDD LLL", prior=SHARED_PRIOR),
+    # Polish diplomatic plates: W, the mission's three digits and the car's three.
+    PlateFormat("EU", "L DDDDDD", "W", prior=SHARED_PRIOR),
     GenericFormat("EU", 4, 8),
     GenericFormat("US", 2, 8),
 )

@@ -28,6 +28,7 @@ from lpr.plates import (
         ("BRA2E19", "BRA2E19", "BR"),
         ("RK-755AJ", "RK755AJ", "EU"),
         ("M5 XSX", "M5XSX", "EU"),
+        ("W 053011", "W053011", "EU"),
     ],
 )
 def test_each_country_format_is_recognised(text: str, plate: str, country: str) -> None:
@@ -111,6 +112,12 @@ def test_same_glyph_swaps_are_cheap_where_the_format_wants_the_other() -> None:
     assert parse("RK896A0").plate == "RK896AO"
     assert parse("0KL0817").plate == "OKL0817"
     assert parse("PJ15396").plate == "PJI5396"
+
+
+def test_a_polish_diplomatic_plate_is_not_bent_into_two_letters() -> None:
+    # W053011 fits LL DDDDD with one same-glyph swap (WO53011); as read it is a plate itself.
+    assert parse("W053011").plate == "W053011"
+    assert parse("X053011").plate == "XO53011"  # only Warsaw issues diplomatic plates
 
 
 def test_a_plate_valid_as_read_is_not_corrected_within_its_country() -> None:
