@@ -192,7 +192,10 @@ def with_region(plate: PlateMatch, region: Sequence[Position]) -> PlateMatch | N
     best = max(reads, key=lambda m: m.score)
     main = plate.probabilities[:RU_MAIN_LENGTH]
     old = plate.probabilities[RU_MAIN_LENGTH:]
-    if best.plate == plate.plate[RU_MAIN_LENGTH:] or best.score <= _geometric_mean(old):
+    # A region cut that clips its box's last digit reads surer for it: a region shorter than
+    # the whole-plate read's is believed only where that read's extra digit is a guess.
+    clipped = len(best.plate) < len(old) and min(old) >= 0.5
+    if best.plate == plate.plate[RU_MAIN_LENGTH:] or best.score <= _geometric_mean(old) or clipped:
         return None
     # The plate's score less its characters' part is its prior and the price of what it skipped.
     rest = plate.score / _geometric_mean(plate.probabilities)

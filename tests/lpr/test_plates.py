@@ -197,6 +197,18 @@ def test_a_region_read_less_sure_than_the_plates_is_ignored() -> None:
     assert with_region(plate, _read({"6": 0.8, "4": 0.2}, {"3": 0.9})) is None
 
 
+def test_a_region_cut_short_does_not_drop_a_digit_read_surely() -> None:
+    # The region box clipped 777's last 7: its "77" is sure, but so was the plate's third 7.
+    plate = match([*positions_of("A420KT77"), {"7": 0.7, "1": 0.2}])
+    assert plate is not None and plate.plate == "A420KT777"
+    assert with_region(plate, _read({"7": 0.99}, {"7": 0.99})) is None
+    # Where the third digit was a guess (a frame line read as 1), the shorter read wins.
+    guessed = match([*positions_of("H002EX71"), {"1": 0.3, "7": 0.25}])
+    assert guessed is not None and guessed.plate == "H002EX711"
+    fixed = with_region(guessed, _read({"7": 0.99}, {"1": 0.99}))
+    assert fixed is not None and fixed.plate == "H002EX71"
+
+
 def test_a_doubtful_extra_digit_does_not_make_the_region_surer() -> None:
     # "171": the region's frame line read as a doubtful 1 in front of the plate's own 71.
     plate = match([*positions_of("H002EX7"), {"1": 0.85}])
