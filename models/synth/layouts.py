@@ -30,6 +30,8 @@ US_INKS: tuple[RGB, ...] = (BLACK, BLUE, (120, 20, 30), (20, 80, 40))
 # Latin-only plates avoid I, O and Q in many countries; we keep them so the reader still
 # knows them, but draw them less often through the weighted alphabet below.
 LATIN = string.ascii_uppercase.replace("I", "").replace("O", "").replace("Q", "") * 3 + "IOQ"
+# Brazil's series run through the whole alphabet (whole states' plates start with O or Q).
+BR_LETTERS = string.ascii_uppercase
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +128,12 @@ LAYOUTS: tuple[Layout, ...] = (
         PLAIN * 3 + ((YELLOW, BLACK),),
         "eu",
     ),
-    Layout("mercosul", "BR", (("LLLDLDD",), ("LLL DLDD",)), LATIN, PLAIN, "mercosul"),
+    Layout("mercosul", "BR", (("LLLDLDD",), ("LLL DLDD",)), BR_LETTERS, PLAIN, "mercosul"),
     Layout(
         "br",
         "BR",
         (("LLL-DDDD",), ("LLL DDDD",), ("LLL·DDDD",)),
-        LATIN,
+        BR_LETTERS,
         ((GREY, BLACK), (RED, WHITE)),
         "br",
     ),

@@ -2,6 +2,7 @@
 
 Fonts come from Debian packages (``fonts-dejavu-core``, ``fonts-liberation``,
 ``fonts-freefont-ttf``, ``fonts-urw-base35``); whichever are installed are used, DejaVu at least.
+A share of plates (``STROKE_SHARE``) is drawn in the plate-font family of ``strokes`` instead.
 Each plate also returns where its character groups are, so a crop of part of a plate (what a
 text detector returns when it splits a plate at a gap) can be labelled exactly.
 """
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from models.synth.layouts import BLUE, RGB, WHITE, Layout
+from models.synth.strokes import StrokeFont
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -41,11 +43,13 @@ FONT_NAMES = (
     "NimbusSansNarrow-Regular.otf",
 )
 SIZE = 40  # font size in px; plates are drawn large and shrunk by the augmentation
+STROKE_SHARE = 0.4  # plates drawn in the stroke family (``models.synth.strokes``)
 GAP_CHARS = " -·*"  # where a text detector may split a row into separate boxes
 EMBLEM = "*"  # a seal, coat of arms or sticker between groups, drawn as a blob
 
 Mask = npt.NDArray[np.uint8]
 Font = ImageFont.FreeTypeFont
+PlateFont = Font | StrokeFont
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ def label_of(text: str) -> str:
 
 
 def draw_text(
-    text: str, font: Font, *, spacing: float, squeeze: float, letter_scale: float = 1.0
+    text: str, font: PlateFont, *, spacing: float, squeeze: float, letter_scale: float = 1.0
 ) -> tuple[Mask, list[tuple[str, int, int]]]:
     """Ink mask of one line (cap height plus a small margin) and its groups' x ranges.
 
@@ -85,7 +89,7 @@ def draw_text(
     """
     cap = round(-font.getbbox("H", anchor="ls")[1])
     pad = max(2, cap // 10)
-    letters = font.font_variant(size=round(SIZE * letter_scale)) if letter_scale != 1 else font
+    letters = font.font_variant(size=round(font.size * letter_scale)) if letter_scale != 1 else font
     faces = [letters if c.isalpha() else font for c in text]
     widths = [
         cap // 2 if c == " " else round(0.6 * cap) if c == EMBLEM else round(f.getlength(c))
@@ -108,6 +112,9 @@ def draw_text(
             chars += label_of(c)
         if c == EMBLEM:
             pen.ellipse((x, pad + cap // 5, x + w, pad + cap * 4 // 5), fill=160)
+        elif isinstance(face, StrokeFont):
+            if c != " ":
+                face.draw(canvas, (x, pad + cap), c, 255)
         elif c != " ":
             pen.text((x, pad + cap), c, fill=255, font=face, anchor="ls")
         x += w + round(spacing * cap)
@@ -121,7 +128,11 @@ def draw_text(
 
 def render(layout: Layout, rng: random.Random) -> Plate:
     rows = layout.text(rng)
-    font = rng.choice(fonts())
+    # Labels around the number (RUS, city lines) stay in a packaged font.
+    label_font = rng.choice(fonts())
+    font: PlateFont = label_font
+    if rng.random() < STROKE_SHARE:
+        font = StrokeFont.draw_one(rng, round(-label_font.getbbox("H", anchor="ls")[1]))
     spacing = rng.uniform(0.02, 0.2)
     squeeze = rng.uniform(0.6, 1.05)
     paper, ink = rng.choice(layout.colours)
@@ -158,7 +169,7 @@ def render(layout: Layout, rng: random.Random) -> Plate:
         groups.append(tuple(Group(g, (x + a, y, x + b, y + mask.shape[0])) for g, a, b in spans))
         y += mask.shape[0] + row_gap
     if region_mask is not None:
-        _region(plate, pen, region_mask, region, ink, font, rng, width - right, pad_y, groups)
+        _region(plate, pen, region_mask, region, ink, label_font, rng, width - right, pad_y, groups)
     _decorate(plate, pen, layout, ink, (left, top, bottom), rng)
     border = max(2, cap // 16)
     pen.rounded_rectangle((0, 0, width - 1, height - 1), cap // 6, outline=ink, width=border)

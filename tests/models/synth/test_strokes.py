@@ -1,0 +1,68 @@
+"""The drawn plate font: every symbol a layout prints, inked inside its own box."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from models.synth import LAYOUTS
+from models.synth.render import draw_text
+from models.synth.strokes import GLYPHS, StrokeFont
+
+FONT = StrokeFont(size=40, width=0.55, stroke=0.12, radius=0.3)
+
+
+def _ink(char: str, font: StrokeFont = FONT) -> npt.NDArray[np.bool_]:
+    canvas = Image.new("L", (80, 80), 0)
+    font.draw(canvas, (20, 60), char, 255)
+    return np.asarray(canvas) > 127
+
+
+def test_every_symbol_a_layout_prints_has_a_glyph() -> None:
+    printed = {c for lay in LAYOUTS for c in lay.letters} | set("0123456789-.·")
+    assert printed <= set(GLYPHS)
+
+
+@pytest.mark.parametrize("char", sorted(set(GLYPHS) - set("-.·")))
+def test_a_glyph_is_inked_within_its_cap_height_and_advance(char: str) -> None:
+    ink = _ink(char)
+    ys, xs = np.nonzero(ink)
+    half = FONT.stroke * FONT.size / 2 + 1  # round stroke ends reach past the skeleton
+    assert ys.min() >= 60 - FONT.size - half and ys.max() <= 60 + half
+    assert xs.min() >= 20 - half and xs.max() <= 20 + FONT.getlength(char) + half + 1
+    assert ink.sum() > FONT.size  # a stroke, not a dot
+
+
+def test_look_alike_glyphs_differ() -> None:
+    # The family's point: O, 0 and D are all straight-sided, yet each has its own shape (D
+    # only by its square left corners, as on real plates).
+    for a, b in (("O", "0"), ("O", "D"), ("5", "6"), ("8", "B"), ("1", "I")):
+        assert (_ink(a) != _ink(b)).sum() > 10, (a, b)
+
+
+def test_a_font_variant_changes_only_the_size() -> None:
+    small = FONT.font_variant(size=20)
+    assert (small.width, small.stroke, small.radius) == (FONT.width, FONT.stroke, FONT.radius)
+    assert small.getlength("A") == FONT.getlength("A") / 2
+
+
+def test_draw_text_lays_out_groups_in_the_stroke_font() -> None:
+    mask, groups = draw_text("AB 123", FONT, spacing=0.1, squeeze=1.0)
+    assert [g for g, _, _ in groups] == ["AB", "123"]
+    assert mask.shape[0] == FONT.size + 2 * max(2, FONT.size // 10)
+    assert (mask > 0).any()
+
+
+def test_each_plate_draws_its_own_member_of_the_family() -> None:
+    rng = random.Random(1)
+    fonts = {StrokeFont.draw_one(rng, 30) for _ in range(20)}
+    assert len(fonts) == 20
+
+
+def test_an_unknown_symbol_is_refused() -> None:
+    with pytest.raises(KeyError, match="no stroke glyph"):
+        _ink("Ж")
