@@ -1,8 +1,9 @@
 """From a clean plate to a crop as cameras and detectors deliver it.
 
 Geometry: the plate is warped in perspective onto a background and cut out along its upright
-bounds with a loose or tight margin; a quarter of crops are part of a plate (one row of a
-two-row plate, or the groups a text detector keeps when it splits a row at a gap). Photometry:
+bounds with a loose or tight margin; 40% of crops are part of a plate (one row of a two-row
+plate, or the groups a text detector keeps when it splits a row at a gap), half of those
+stretched wide as ``lpr.recognizer`` stretches the lines it reads. Photometry:
 dirt, low resolution, blur, noise, night, glare, shadow and JPEG, each with its own chance.
 """
 
@@ -33,7 +34,7 @@ class Sample:
 
 
 def sample(
-    rng: random.Random, layout: Layout | None = None, *, partial: float = 0.25, clean: bool = False
+    rng: random.Random, layout: Layout | None = None, *, partial: float = 0.4, clean: bool = False
 ) -> Sample:
     """One labelled crop; ``clean`` keeps the geometry gentle and skips photometric damage."""
     layout = layout or rng.choice(LAYOUTS)
@@ -55,6 +56,8 @@ def sample(
         text, lines, quad = plate.label, len(plate.groups), whole
         margin = rng.uniform(-0.03, 0.12) * h if not clean else 0.04 * h
     crop = _cut(canvas, cv2.perspectiveTransform(quad[None], warp)[0], margin, rng)
+    if quad is not whole and rng.random() < 0.5:
+        crop = _stretch(crop, rng.uniform(1.2, 2.0))
     crop = _shrink(crop, lines, rng)
     if not clean:
         crop = _photometric(crop, rng)
@@ -104,6 +107,12 @@ def _cut(canvas: Image, quad: Quad, margin: float, rng: random.Random) -> Image:
     left, top = max(0, round(x0 - sides[0])), max(0, round(y0 - sides[1]))
     right, bottom = min(w, round(x1 + sides[2])), min(h, round(y1 + sides[3]))
     return canvas[top : max(bottom, top + 4), left : max(right, left + 4)]
+
+
+def _stretch(crop: Image, factor: float) -> Image:
+    """Wider by ``factor``: ``lpr.recognizer`` reads a detector's lines stretched as well."""
+    size = (max(4, round(crop.shape[1] * factor)), crop.shape[0])
+    return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
 
 
 def _shrink(crop: Image, lines: int, rng: random.Random) -> Image:
