@@ -193,7 +193,7 @@ def with_region(plate: PlateMatch, region: Sequence[Position]) -> PlateMatch | N
     main = plate.probabilities[:RU_MAIN_LENGTH]
     old = plate.probabilities[RU_MAIN_LENGTH:]
     # A region cut that clips its box's last digit reads surer for it: a region shorter than
-    # the whole-plate read's is believed only where that read's extra digit is a guess.
+    # the whole-plate read's is believed only where one of that read's digits is a guess.
     clipped = len(best.plate) < len(old) and min(old) >= 0.5
     if best.plate == plate.plate[RU_MAIN_LENGTH:] or best.score <= _geometric_mean(old) or clipped:
         return None

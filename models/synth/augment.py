@@ -45,7 +45,8 @@ def sample(
     canvas, warp = _place(image, rng, strength=0.3 if clean else 1.0)
     h, w = image.shape[:2]
     whole = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=np.float32)
-    if not clean and rng.random() < partial:
+    part = not clean and rng.random() < partial
+    if part:
         groups = _some_groups(plate.groups, rng)
         text, lines = "".join(g.label for g in groups), 1
         x0, y0 = min(g.box[0] for g in groups), min(g.box[1] for g in groups)
@@ -56,7 +57,7 @@ def sample(
         text, lines, quad = plate.label, len(plate.groups), whole
         margin = rng.uniform(-0.03, 0.12) * h if not clean else 0.04 * h
     crop = _cut(canvas, cv2.perspectiveTransform(quad[None], warp)[0], margin, rng)
-    if quad is not whole and rng.random() < 0.5:
+    if part and rng.random() < 0.5:
         crop = _stretch(crop, rng.uniform(1.2, 2.0))
     crop = _shrink(crop, lines, rng)
     if not clean:

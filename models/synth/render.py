@@ -79,6 +79,10 @@ def label_of(text: str) -> str:
     return "".join(c for c in text if c in string.ascii_uppercase + string.digits)
 
 
+def cap_height(font: PlateFont) -> int:
+    return round(-font.getbbox("H", anchor="ls")[1])
+
+
 def draw_text(
     text: str, font: PlateFont, *, spacing: float, squeeze: float, letter_scale: float = 1.0
 ) -> tuple[Mask, list[tuple[str, int, int]]]:
@@ -87,7 +91,7 @@ def draw_text(
     ``letter_scale`` below 1 draws letters shorter than digits on the same baseline, as
     Russian plates do.
     """
-    cap = round(-font.getbbox("H", anchor="ls")[1])
+    cap = cap_height(font)
     pad = max(2, cap // 10)
     letters = font.font_variant(size=round(font.size * letter_scale)) if letter_scale != 1 else font
     faces = [letters if c.isalpha() else font for c in text]
@@ -112,11 +116,11 @@ def draw_text(
             chars += label_of(c)
         if c == EMBLEM:
             pen.ellipse((x, pad + cap // 5, x + w, pad + cap * 4 // 5), fill=160)
-        elif isinstance(face, StrokeFont):
-            if c != " ":
-                face.draw(canvas, (x, pad + cap), c, 255)
         elif c != " ":
-            pen.text((x, pad + cap), c, fill=255, font=face, anchor="ls")
+            if isinstance(face, StrokeFont):
+                face.draw(canvas, (x, pad + cap), c, 255)
+            else:
+                pen.text((x, pad + cap), c, fill=255, font=face, anchor="ls")
         x += w + round(spacing * cap)
     if chars:
         groups.append((chars, start, x))
@@ -132,7 +136,7 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     label_font = rng.choice(fonts())
     font: PlateFont = label_font
     if rng.random() < STROKE_SHARE:
-        font = StrokeFont.draw_one(rng, round(-label_font.getbbox("H", anchor="ls")[1]))
+        font = StrokeFont.draw_one(rng, cap_height(label_font))
     spacing = rng.uniform(0.02, 0.2)
     squeeze = rng.uniform(0.6, 1.05)
     paper, ink = rng.choice(layout.colours)

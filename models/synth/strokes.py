@@ -130,9 +130,10 @@ class StrokeFont:
         w = round(self.getlength(char))
         t = max(1, round(self.stroke * h))
         mask = np.zeros((h + t, w + t), dtype=np.uint8)
-        radius = self.radius * max(1, w - t)
+        inner = max(1, w - t)  # the skeleton's width: strokes reach t/2 past it on each side
+        radius = self.radius * inner
         for stroke in GLYPHS[char]:
-            pts = [(t / 2 + x * max(1, w - t), t / 2 + y * (h - t)) for x, y in stroke.points]
+            pts = [(t / 2 + x * inner, t / 2 + y * (h - t)) for x, y in stroke.points]
             if isinstance(stroke, Round):
                 pts = _rounded(pts, radius)
             line = np.round(np.array(pts) * 8).astype(np.int32)  # 3 bits of sub-pixel
