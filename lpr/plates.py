@@ -24,10 +24,12 @@ plates (VN ``51F-123.45``, ``29-B1 234.56``) are joined top row first before mat
 
 from __future__ import annotations
 
+import itertools
 import math
 import string
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 Position = Mapping[str, float]
 
@@ -48,9 +50,11 @@ CONFUSION_PROBABILITY = 0.02  # what a table correction is worth when the reader
 SAME_GLYPH_PROBABILITY = 0.3
 # Price of a character a format leaves out (a country strip, RUS, a sticker between groups):
 # at the ends, from SKIP_PRICE_SURE for a character read with certainty to SKIP_PRICE_UNSURE
-# for a guess; inside the plate always SKIP_PRICE_SURE.
+# for a guess; between two groups always SKIP_PRICE_SURE (a seal or crest there reads as a
+# sure 8 or H); inside a group, where the plate prints nothing, down to SKIP_PRICE_IN_GROUP.
 SKIP_PRICE_SURE = 0.6
 SKIP_PRICE_UNSURE = 0.9
+SKIP_PRICE_IN_GROUP = 0.3
 SHARED_PRIOR = 0.8
 GENERIC_PRIOR = 0.45  # a generic format accepts almost anything with a letter and a digit
 MIN_SCORE = 0.35  # below this a "plate" is mostly corrections and skipped characters
@@ -65,21 +69,29 @@ class PlateError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PlateFormat:
-    """A national format: ``pattern`` of ``L``/``D`` kinds, spaces only for readability.
-
-    ``gapless``: the plate prints its characters as one run, so a space or dash the reader saw
-    inside it is a character the format leaves out, at that price.
-    """
+    """A national format: ``pattern`` of ``L``/``D`` kinds, a space where the plate prints a gap
+    between groups (or a dash, a dot, a crest, the break between two rows)."""
 
     country: str
     pattern: str
     letters: str = string.ascii_uppercase
     prior: float = 1.0
-    gapless: bool = False
 
     @property
     def kinds(self) -> str:
         return self.pattern.replace(" ", "")
+
+    @property
+    def gapless(self) -> bool:
+        """The plate prints its characters as one run, so a space or dash the reader saw
+        inside it is a character the format leaves out, at that price."""
+        return " " not in self.pattern
+
+    @property
+    def gaps(self) -> frozenset[int]:
+        """Indices into ``kinds`` of the characters that follow a gap."""
+        groups = self.pattern.split()
+        return frozenset(itertools.accumulate(len(g) for g in groups[:-1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,22 +117,23 @@ FORMATS: tuple[PlateFormat | GenericFormat, ...] = (
     PlateFormat("UA", "DDDDD LL", CYRILLIC_PLATE_LETTERS + "I"),
     PlateFormat("RU", "L DDD LL DD", CYRILLIC_PLATE_LETTERS),
     PlateFormat("RU", "L DDD LL DDD", CYRILLIC_PLATE_LETTERS),
-    PlateFormat("VN", "DDL DDDDD", VN_LETTERS),
+    # Vietnam's five-digit serials print a dot after the third digit (51F-123.45).
+    PlateFormat("VN", "DDL DDD DD", VN_LETTERS),
     PlateFormat("VN", "DDL DDDD", VN_LETTERS),
-    PlateFormat("VN", "DDLD DDDDD", VN_LETTERS),
+    PlateFormat("VN", "DDLD DDD DD", VN_LETTERS),
     PlateFormat("VN", "DDLD DDDD", VN_LETTERS),
-    PlateFormat("VN", "DDLL DDDDD", VN_LETTERS),
+    PlateFormat("VN", "DDLL DDD DD", VN_LETTERS),
     PlateFormat("BR", "LLL DDDD"),
     # Mercosur plates have no gap; the old grey ones a dash (ABC-1234).
-    PlateFormat("BR", "LLL D L DD", gapless=True),
+    PlateFormat("BR", "LLLDLDD"),
     # European formats several countries share (FR/IT/SK/HR..., CZ, PL, ES); each also fits
     # other plates by chance, so they rank just below the single-country formats.
     PlateFormat("EU", "LL DDD LL", prior=SHARED_PRIOR),
-    PlateFormat("EU", "D L D DDDD", prior=SHARED_PRIOR),
+    PlateFormat("EU", "DLD DDDD", prior=SHARED_PRIOR),
     PlateFormat("EU", "LL DDDDD", prior=SHARED_PRIOR),
     PlateFormat("EU", "DDDD LLL", prior=SHARED_PRIOR),
     # Polish diplomatic plates: W, the mission's three digits and the car's three.
-    PlateFormat("EU", "L DDDDDD", "W", prior=SHARED_PRIOR),
+    PlateFormat("EU", "L DDD DDD", "W", prior=SHARED_PRIOR),
     GenericFormat("EU", 4, 8),
     GenericFormat("US", 2, 8),
 )
@@ -267,6 +280,7 @@ def _best_of_kind(
 
 
 _State = tuple[float, str, int, tuple[float, ...]]  # objective, plate, table fixes, probabilities
+_Place = Literal["end", "gap", "group"]  # where in a format a skipped character sits
 
 
 def _match_format(
@@ -280,7 +294,7 @@ def _match_format(
     Dynamic programming over (characters consumed, kinds filled); the objective is the mean
     log-probability of the chosen characters plus the log-price of every skipped one.
     """
-    kinds = fmt.kinds
+    kinds, gaps = fmt.kinds, fmt.gaps
     n, m = len(positions), len(kinds)
     if n < m:
         return None
@@ -292,8 +306,8 @@ def _match_format(
             if state is None or i == n:
                 continue
             score, plate, fixes, probs = state
-            inside = 0 < j < m
-            skipped = (score + math.log(_skip_price(positions[i], inside)), plate, fixes, probs)
+            where: _Place = "end" if j in (0, m) else "gap" if j in gaps else "group"
+            skipped = (score + math.log(_skip_price(positions[i], where)), plate, fixes, probs)
             _keep_best(table, i + 1, j, skipped)
             if j < m:
                 c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters, confusions)
@@ -312,13 +326,16 @@ def _keep_best(table: list[list[_State | None]], i: int, j: int, state: _State) 
         table[i][j] = state
 
 
-def _skip_price(position: Mapping[str, float], inside: bool) -> float:
-    """What leaving a character out of the plate costs: more when the reader was sure of it,
-    and inside the plate always as much as a sure one. Flags, country strips, frame edges and
-    the RUS tag sit at the ends of a plate; inside it there is at most a sticker."""
-    if inside:
+def _skip_price(position: Mapping[str, float], where: _Place) -> float:
+    """What leaving a character out of the plate costs: more when the reader was sure of it.
+    Flags, country strips, frame edges and the RUS tag sit at the ends of a plate, seals,
+    stickers and crests in the gaps between its groups; inside a group it prints nothing."""
+    sure = max(position.values())
+    if where == "end":
+        return SKIP_PRICE_UNSURE - (SKIP_PRICE_UNSURE - SKIP_PRICE_SURE) * sure
+    if where == "gap":
         return SKIP_PRICE_SURE
-    return SKIP_PRICE_UNSURE - (SKIP_PRICE_UNSURE - SKIP_PRICE_SURE) * max(position.values())
+    return SKIP_PRICE_SURE - (SKIP_PRICE_SURE - SKIP_PRICE_IN_GROUP) * sure
 
 
 def _match_generic(

@@ -4,7 +4,9 @@ import pytest
 
 from lpr.plates import (
     COUNTRIES,
+    FORMATS,
     PlateError,
+    PlateFormat,
     join_rows,
     match,
     normalise,
@@ -152,6 +154,27 @@ def test_stray_characters_around_a_plate_are_left_out() -> None:
     found = match(sticker, countries=["EU"])
     assert found is not None
     assert found.plate == "1Z75233"
+
+
+def test_a_sure_character_inside_a_group_is_not_left_out() -> None:
+    # The Slovak blue strip read as H: dropping the sure A between the digits would make the
+    # old Brazilian HRK7081, but a plate prints nothing inside a group of characters.
+    read = _read_text("HRK-708A1", at0={"H": 0.7}, at3={"-": 0.5}, at8={"1": 0.94})
+    assert _plate(read) == ("RK708AI", "EU")
+
+
+def test_a_seal_between_groups_is_what_is_left_out() -> None:
+    # A Czech inspection seal between 4B4 and 0262, read as a sure 8: leaving out the 4 before
+    # it would fit the format as well, but that 4 sits inside the first group.
+    assert _plate(positions_of("4B480262")) == ("4B40262", "EU")
+
+
+def test_gaps_follow_the_pattern() -> None:
+    czech = next(f for f in FORMATS if isinstance(f, PlateFormat) and f.pattern == "DLD DDDD")
+    assert czech.kinds == "DLDDDDD"
+    assert czech.gaps == {3}
+    mercosur = next(f for f in FORMATS if isinstance(f, PlateFormat) and f.gapless)
+    assert mercosur.gaps == frozenset()
 
 
 def test_a_confident_read_in_a_format_scores_higher_than_a_doubtful_one() -> None:
