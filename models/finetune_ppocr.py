@@ -32,7 +32,14 @@ from lpr.ppocr_plate import HEIGHT, TWO_ROW_ASPECT, WIDTH, line, side_by_side
 from models.export import install
 from models.ppocr_torch import OnnxModule, write_back
 from models.synth import Sample
-from models.train_recognizer import SYMBOLS, Example, TrainConfig, add_arguments, config_of, fit
+from models.train_recognizer import (
+    PLATE_SYMBOLS,
+    Example,
+    TrainConfig,
+    add_arguments,
+    config_of,
+    fit,
+)
 
 # Share of crops in the two-way shape band fed in the view that should read nothing.
 WRONG_VIEW = 0.15
@@ -76,12 +83,12 @@ def prepare_sample(s: Sample, rng: random.Random) -> Example:
 
 
 def plate_model(path: Path = REC_MODEL) -> OnnxModule:
-    """PP-OCR's neck and a head over blank + ``SYMBOLS`` (logits out), taking the backbone's
+    """PP-OCR's neck and a head over blank + ``PLATE_SYMBOLS`` (logits out), taking the backbone's
     output; the module keeps the backbone's weights too, for ``write_back``."""
     graph = onnx.load(str(path))
     meta = {p.key: p.value for p in graph.metadata_props}
     classes = ["", *meta["character"].splitlines(), " "]  # PaddleOCR's CTC layout
-    keep = [0, *(classes.index(c) for c in SYMBOLS)]
+    keep = [0, *(classes.index(c) for c in PLATE_SYMBOLS)]
     model = OnnxModule(graph, logits=True)
     model.run_from(_backbone_output(graph.graph))
     head, bias = model.nodes[-2][1][1], model.nodes[-1][1][1]  # the final MatMul, then Add
@@ -111,7 +118,7 @@ def export(checkpoint: Path, out: Path) -> None:
     model.load_state_dict(torch.load(checkpoint)["model"])
     model.eval()
     tmp = out.with_suffix(".tmp.onnx")
-    write_back(model, REC_MODEL, tmp, {"character": "\n".join(SYMBOLS)})
+    write_back(model, REC_MODEL, tmp, {"character": "\n".join(PLATE_SYMBOLS)})
     example = np.random.default_rng(0).standard_normal((2, 3, HEIGHT, WIDTH), dtype=np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(features(example))).softmax(-1).numpy()

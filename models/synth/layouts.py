@@ -1,8 +1,9 @@
 """Plate layouts we synthesise: text patterns per country and the plate's look.
 
 A pattern is one string per row: ``L`` is a letter of the layout's alphabet, ``D`` a digit, and
-anything else (space, ``-``, ``.``, ``·``) is drawn as it is but never labelled; ``*`` is an
-emblem between groups (a seal, a coat of arms). Patterns are the formats ``lpr.plates`` knows
+anything else (space, ``-``, ``.``, ``·``) is drawn as it is and not part of the plate (a dash or
+a middle dot between groups is marked, ``Plate.marked``); ``*`` is a seal or sticker between
+groups, ``+`` a coat of arms. Patterns are the formats ``lpr.plates`` knows
 plus generic European and American ones, so the reader learns plate-shaped text in general,
 not one country's plates.
 """
@@ -120,6 +121,7 @@ LAYOUTS: tuple[Layout, ...] = (
             ("L DDDD LL",),
             ("LLL LDDD",),
             ("LL*DDDLL",),
+            ("LL+DDDLL",),
             ("LL*DDDDL",),
             ("L·DDDDDD",),
             ("LL·DDD·LL",),

@@ -44,8 +44,10 @@ FONT_NAMES = (
 )
 SIZE = 40  # font size in px; plates are drawn large and shrunk by the augmentation
 STROKE_SHARE = 0.4  # plates drawn in the stroke family (``models.synth.strokes``)
-GAP_CHARS = " -·*"  # where a text detector may split a row into separate boxes
-EMBLEM = "*"  # a seal, coat of arms or sticker between groups, drawn as a blob
+GAP_CHARS = " -·*+"  # where a text detector may split a row into separate boxes
+MARKS = "-·"  # printed separators: labelled as "-" in a plate's marked text
+EMBLEM = "*"  # a seal or sticker between groups, drawn as a blob
+CREST = "+"  # a coat of arms between groups (Slovakia's double cross), drawn as a shield
 
 Mask = npt.NDArray[np.uint8]
 Font = ImageFont.FreeTypeFont
@@ -58,12 +60,14 @@ class Group:
 
     label: str
     box: tuple[int, int, int, int]
+    mark: str = ""  # "-" where a printed separator comes before the group on its row
 
 
 @dataclass(frozen=True, slots=True)
 class Plate:
     image: npt.NDArray[np.uint8]  # RGB
     label: str  # rows joined top first, plate symbols only
+    marked: str  # the same with "-" for every printed separator (dash or dot between groups)
     groups: tuple[tuple[Group, ...], ...]  # per row
 
 
@@ -79,13 +83,17 @@ def label_of(text: str) -> str:
     return "".join(c for c in text if c in string.ascii_uppercase + string.digits)
 
 
+def marked_of(text: str) -> str:
+    return "".join("-" if c in MARKS else c for c in text if c in MARKS or label_of(c))
+
+
 def cap_height(font: PlateFont) -> int:
     return round(-font.getbbox("H", anchor="ls")[1])
 
 
 def draw_text(
     text: str, font: PlateFont, *, spacing: float, squeeze: float, letter_scale: float = 1.0
-) -> tuple[Mask, list[tuple[str, int, int]]]:
+) -> tuple[Mask, list[tuple[str, int, int, str]]]:
     """Ink mask of one line (cap height plus a small margin) and its groups' x ranges.
 
     ``letter_scale`` below 1 draws letters shorter than digits on the same baseline, as
@@ -96,26 +104,29 @@ def draw_text(
     letters = font.font_variant(size=round(font.size * letter_scale)) if letter_scale != 1 else font
     faces = [letters if c.isalpha() else font for c in text]
     widths = [
-        cap // 2 if c == " " else round(0.6 * cap) if c == EMBLEM else round(f.getlength(c))
+        cap // 2 if c == " " else round(0.6 * cap) if c in EMBLEM + CREST else round(f.getlength(c))
         for c, f in zip(text, faces, strict=True)
     ]
     total = sum(widths) + round(spacing * cap) * max(0, len(text) - 1) + 2 * pad
     canvas = Image.new("L", (total, cap + 2 * pad), 0)
     pen = ImageDraw.Draw(canvas)
-    groups: list[tuple[str, int, int]] = []
+    groups: list[tuple[str, int, int, str]] = []
     x = pad
-    start, chars = x, ""
+    start, chars, mark, mark_before = x, "", "", ""
     for c, w, face in zip(text, widths, faces, strict=True):
         if c in GAP_CHARS:
             if chars:
-                groups.append((chars, start, x))
+                groups.append((chars, start, x, mark_before))
             chars = ""
+            mark = marked_of(c) or mark
         else:
             if not chars:
-                start = x
+                start, mark_before, mark = x, mark, ""
             chars += label_of(c)
         if c == EMBLEM:
             pen.ellipse((x, pad + cap // 5, x + w, pad + cap * 4 // 5), fill=160)
+        elif c == CREST:
+            _crest(pen, (x, pad + cap // 6, x + w, pad + cap * 5 // 6))
         elif c != " ":
             if isinstance(face, StrokeFont):
                 face.draw(canvas, (x, pad + cap), c, 255)
@@ -123,11 +134,26 @@ def draw_text(
                 pen.text((x, pad + cap), c, fill=255, font=face, anchor="ls")
         x += w + round(spacing * cap)
     if chars:
-        groups.append((chars, start, x))
+        groups.append((chars, start, x, mark_before))
     mask = np.asarray(canvas, dtype=np.uint8)
     new_w = max(1, round(mask.shape[1] * squeeze))
     mask = np.asarray(Image.fromarray(mask).resize((new_w, mask.shape[0])), dtype=np.uint8)
-    return mask, [(g, round(a * squeeze), round(b * squeeze)) for g, a, b in groups]
+    return mask, [(g, round(a * squeeze), round(b * squeeze), m) for g, a, b, m in groups]
+
+
+def _crest(pen: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    """A shield with a double cross cut out of it: read as an H or a dash by readers that
+    never saw one, so the reader must learn to skip it."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    shield = [(x0, y0), (x1, y0), (x1, y0 + h * 0.6), ((x0 + x1) / 2, y1), (x0, y0 + h * 0.6)]
+    pen.polygon(shield, fill=200)
+    cx, bar = (x0 + x1) / 2, max(1, w // 8)
+    pen.rectangle((cx - bar / 2, y0 + h * 0.15, cx + bar / 2, y0 + h * 0.8), fill=0)
+    for y, half in ((0.3, 0.22), (0.5, 0.32)):
+        pen.rectangle(
+            (cx - w * half, y0 + h * y - bar / 2, cx + w * half, y0 + h * y + bar / 2), fill=0
+        )
 
 
 def render(layout: Layout, rng: random.Random) -> Plate:
@@ -170,14 +196,18 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     for mask, spans in lines:
         x = left + pad_x + (text_w - mask.shape[1]) // 2
         plate.paste(ink, (x, y), Image.fromarray(mask))
-        groups.append(tuple(Group(g, (x + a, y, x + b, y + mask.shape[0])) for g, a, b in spans))
+        groups.append(
+            tuple(Group(g, (x + a, y, x + b, y + mask.shape[0]), m) for g, a, b, m in spans)
+        )
         y += mask.shape[0] + row_gap
     if region_mask is not None:
         _region(plate, pen, region_mask, region, ink, label_font, rng, width - right, pad_y, groups)
     _decorate(plate, pen, layout, ink, (left, top, bottom), rng)
     border = max(2, cap // 16)
     pen.rounded_rectangle((0, 0, width - 1, height - 1), cap // 6, outline=ink, width=border)
-    return Plate(np.asarray(plate), "".join(label_of(r) for r in (*rows, region)), tuple(groups))
+    texts = (*rows, region)
+    label, marked = "".join(map(label_of, texts)), "".join(map(marked_of, texts))
+    return Plate(np.asarray(plate), label, marked, tuple(groups))
 
 
 def _region(

@@ -20,7 +20,7 @@ from lpr.ppocr import REC_MODEL
 from lpr.ppocr_plate import TWO_ROW_ASPECT, PPOCRPlateConfig, PPOCRPlateReader
 from models.finetune_ppocr import export, finetune, plate_model, prepare_sample
 from models.synth import layout, sample
-from models.train_recognizer import SYMBOLS, TrainConfig, collate, encode
+from models.train_recognizer import PLATE_SYMBOLS, TrainConfig, collate, encode
 
 
 def test_plate_head_starts_from_ppocr_rows_for_the_plate_symbols() -> None:
@@ -34,8 +34,8 @@ def test_plate_head_starts_from_ppocr_rows_for_the_plate_symbols() -> None:
             next(n for n in graph.graph.node if n.output[0] == head).attribute[0].t
         ).copy()
     )
-    assert model.weight(head).shape == (original.shape[0], len(SYMBOLS) + 1)
-    for k, symbol in enumerate(SYMBOLS, 1):
+    assert model.weight(head).shape == (original.shape[0], len(PLATE_SYMBOLS) + 1)
+    for k, symbol in enumerate(PLATE_SYMBOLS, 1):
         assert torch.equal(model.weight(head)[:, k], original[:, classes.index(symbol)])
 
 
@@ -96,5 +96,5 @@ def test_export_reads_as_torch_does(tmp_path: Path) -> None:
     with torch.no_grad():
         x = prepare_sample(plate, random.Random(0))[0]
         probs = model(torch.from_numpy(x[None])).softmax(-1)[0].numpy()
-    assert reading.text == greedy_ctc(probs, ["", *SYMBOLS], 1).text
+    assert reading.text == greedy_ctc(probs, ["", *PLATE_SYMBOLS], 1).text
     assert reading.text  # PP-OCR's own rows for the plate symbols already read a clean plate

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 import string
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from lpr.plates import FORMATS, GenericFormat, match, positions_of
 from models.synth import LAYOUTS, Layout, layout, sample
+from models.synth.render import render
 
 SYMBOLS = set(string.digits + string.ascii_uppercase)
 GENERIC = {f.country for f in FORMATS if isinstance(f, GenericFormat)}
@@ -36,6 +38,25 @@ def test_damaged_and_partial_crops_keep_plate_symbols_only() -> None:
     assert all(min(s.image.shape[:2]) >= 4 for s in samples)
     partial = [s for s in samples if s.lines == 1 and layout(s.layout).rows == 2]
     assert partial, "some crops of two-row plates should hold one row"
+
+
+def test_marked_text_is_the_text_with_a_dash_for_each_printed_separator() -> None:
+    rng = random.Random(8)
+    samples = [sample(rng, partial=0.5) for _ in range(120)]
+    assert all(s.marked.replace("-", "") == s.text for s in samples)
+    assert any("-" in s.marked for s in samples if s.lines == 1)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "marks"),
+    [("LL-DDD-LL", ["", "-", "-"]), ("LLL·DDDD", ["", "-"]), ("LL+DDD LL", ["", "", ""])],
+)
+def test_groups_know_the_separator_printed_before_them(pattern: str, marks: list[str]) -> None:
+    plate = render(replace(layout("eu"), patterns=((pattern,),)), random.Random(2))
+    (row,) = plate.groups
+    assert [g.mark for g in row] == marks
+    assert plate.marked == "".join(g.mark + g.label for g in row)
+    assert plate.label == "".join(g.label for g in row)
 
 
 def test_an_unknown_layout_is_refused_with_the_known_ones() -> None:

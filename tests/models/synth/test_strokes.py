@@ -52,7 +52,7 @@ def test_a_font_variant_changes_only_the_size() -> None:
 
 def test_draw_text_lays_out_groups_in_the_stroke_font() -> None:
     mask, groups = draw_text("AB 123", FONT, spacing=0.1, squeeze=1.0)
-    assert [g for g, _, _ in groups] == ["AB", "123"]
+    assert [g for g, _, _, _ in groups] == ["AB", "123"]
     assert mask.shape[0] == FONT.size + 2 * max(2, FONT.size // 10)
     assert (mask > 0).any()
 
