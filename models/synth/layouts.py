@@ -122,6 +122,8 @@ LAYOUTS: tuple[Layout, ...] = (
             ("LLL LDDD",),
             ("LL*DDDLL",),
             ("LL+DDDLL",),
+            ("DLD DDDD",),
+            ("DLD*DDDD",),
             ("LL*DDDDL",),
             ("L·DDDDDD",),
             ("LL·DDD·LL",),
