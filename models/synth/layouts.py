@@ -112,6 +112,7 @@ LAYOUTS: tuple[Layout, ...] = (
             ("LL DDD LL",),
             ("LL-DDD-LL",),
             ("L LL DDDD",),
+            ("L*LL DDDD",),
             ("LL LL DDD",),
             ("LLL DDDD",),
             ("LL DDDDD",),

@@ -46,7 +46,7 @@ SIZE = 40  # font size in px; plates are drawn large and shrunk by the augmentat
 STROKE_SHARE = 0.4  # plates drawn in the stroke family (``models.synth.strokes``)
 GAP_CHARS = " -·*+"  # where a text detector may split a row into separate boxes
 MARKS = "-·"  # printed separators: labelled as "-" in a plate's marked text
-EMBLEM = "*"  # a seal or sticker between groups, drawn as a blob
+EMBLEM = "*"  # inspection seals between groups (Czech, German plates): two stacked discs
 CREST = "+"  # a coat of arms between groups (Slovakia's double cross), drawn as a shield
 
 Mask = npt.NDArray[np.uint8]
@@ -104,7 +104,11 @@ def draw_text(
     letters = font.font_variant(size=round(font.size * letter_scale)) if letter_scale != 1 else font
     faces = [letters if c.isalpha() else font for c in text]
     widths = [
-        cap // 2 if c == " " else round(0.6 * cap) if c in EMBLEM + CREST else round(f.getlength(c))
+        cap // 2
+        if c == " "
+        else round(0.55 * cap)
+        if c in EMBLEM + CREST
+        else round(f.getlength(c))
         for c, f in zip(text, faces, strict=True)
     ]
     total = sum(widths) + round(spacing * cap) * max(0, len(text) - 1) + 2 * pad
@@ -124,7 +128,8 @@ def draw_text(
                 start, mark_before, mark = x, mark, ""
             chars += label_of(c)
         if c == EMBLEM:
-            pen.ellipse((x, pad + cap // 5, x + w, pad + cap * 4 // 5), fill=160)
+            for top in (pad + cap // 8, pad + cap * 9 // 16):
+                pen.ellipse((x, top, x + w * 2 // 3, top + w * 2 // 3), fill=150)
         elif c == CREST:
             _crest(pen, (x, pad + cap // 6, x + w, pad + cap * 5 // 6))
         elif c != " ":
