@@ -103,14 +103,7 @@ def draw_text(
     pad = max(2, cap // 10)
     letters = font.font_variant(size=round(font.size * letter_scale)) if letter_scale != 1 else font
     faces = [letters if c.isalpha() else font for c in text]
-    widths = [
-        cap // 2
-        if c == " "
-        else round(0.55 * cap)
-        if c in EMBLEM + CREST
-        else round(f.getlength(c))
-        for c, f in zip(text, faces, strict=True)
-    ]
+    widths = [_advance(c, f, cap) for c, f in zip(text, faces, strict=True)]
     total = sum(widths) + round(spacing * cap) * max(0, len(text) - 1) + 2 * pad
     canvas = Image.new("L", (total, cap + 2 * pad), 0)
     pen = ImageDraw.Draw(canvas)
@@ -144,6 +137,14 @@ def draw_text(
     new_w = max(1, round(mask.shape[1] * squeeze))
     mask = np.asarray(Image.fromarray(mask).resize((new_w, mask.shape[0])), dtype=np.uint8)
     return mask, [(g, round(a * squeeze), round(b * squeeze), m) for g, a, b, m in groups]
+
+
+def _advance(char: str, face: PlateFont, cap: int) -> int:
+    if char == " ":
+        return cap // 2
+    if char in EMBLEM + CREST:
+        return round(0.55 * cap)
+    return round(face.getlength(char))
 
 
 def _crest(pen: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
