@@ -3,15 +3,16 @@
 Stages (each a small function over frozen values):
 
 1. ``Detector`` finds text lines anywhere in the frame.
-2. ``candidates`` groups them the way plates are laid out: a single line; neighbours on one line
-   (a Russian plate's region, a plate the detector split at its gaps); and two stacked lines
-   (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
+2. ``lpr.candidates`` groups them the way plates are laid out: a single line; neighbours on one
+   line (a Russian plate's region, a plate the detector split at its gaps); and two stacked
+   lines (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
 3. Each row is cut out along its rotated rectangle with a margin, warped upright, once as it
    is and once stretched wide (``VIEWS``); where those find no plate, once more reaching past
    the detected box along the line (``WIDE_VIEW``).
 4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
-   probable valid plate, fixing letter/digit confusions.
+   probable valid plate, fixing letter/digit confusions. A plate seen from the side, whose
+   outline leans against its text line, is also cut along that outline (``lpr.rectify``).
 5. A Russian plate's region code is read again from its own box, right of the main part's
    text line (``lpr.region``), and replaces the whole-plate read's where it is surer.
 6. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
@@ -21,8 +22,6 @@ A picture shaped like a plate (a plate crop) is also read whole, as one row.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -30,6 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from lpr.candidates import Candidate, Row, candidates
 from lpr.colour import vehicle_colour
 from lpr.detect import Detector, PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader, Reader, Reading
@@ -43,13 +43,11 @@ from lpr.plates import (
     match,
     with_region,
 )
+from lpr.rectify import plate_quad, upright
 from lpr.region import region_corners, region_of_line
 from lpr.types import BoundingBox, Image, PlateRead
 
-MIN_TEXT_HEIGHT = 7.0  # px: below this no reader gets a plate right
-ROW_ASPECT = (1.5, 14.0)  # width / height of one plate row with at least four characters
 PLATE_CROP_ASPECT = (1.8, 7.0)  # a whole picture this shape may be a plate crop
-MAX_LINE_BOXES = 5
 # How each row is cut for reading: (margin around it, in text heights; horizontal stretch;
 # reach, more text heights along the line on each side). Plate fonts are narrow and the reader
 # squeezes every line to 48 px high, so a stretched copy keeps neighbouring characters apart
@@ -61,30 +59,6 @@ View = tuple[float, float, float]
 VIEWS: tuple[View, ...] = ((0.12, 1.0, 0.0), (0.12, 1.8, 0.0))
 WIDE_VIEW: View = (0.12, 1.8, 1.5)
 SURE = 0.75  # a read this good from the first view ends the search (shared formats cap at 0.8)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """Text boxes side by side on one line of a plate, left to right."""
-
-    boxes: tuple[TextBox, ...]
-
-    @property
-    def corners(self) -> list[tuple[float, float]]:
-        return [p for b in self.boxes for p in b.corners]
-
-    def bounds(self) -> BoundingBox:
-        return _bounds(self.corners)
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """Where a plate may be: one or more rows, top first."""
-
-    rows: tuple[Row, ...]
-
-    def bounds(self) -> BoundingBox:
-        return _bounds([p for r in self.rows for p in r.corners])
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +183,7 @@ class Recognizer:
         if any(f.plate.score >= SURE for f in found):
             return found
         found += self._match(cands, self._read(image, cands, VIEWS, readings), VIEWS)
+        found += self._read_upright(image, cands)
         if any(f.plate.score > GENERIC_PRIOR for f in found):
             return found
         # Nothing fits a national format better than a sure generic read does: maybe the
@@ -218,6 +193,24 @@ class Recognizer:
         return found + self._match(
             cands, self._read(image, cands, wide, readings), wide, split=False
         )
+
+    def _read_upright(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
+        """Plates seen from the side, cut once more along their own outline (``lpr.rectify``)
+        and matched alone: their characters lean in every cut along the text line."""
+        cuts: list[tuple[Candidate, Image]] = []
+        for cand in cands:
+            if len(cand.rows) == 1 and len(cand.rows[0].boxes) == 1:
+                quad = plate_quad(image, cand.rows[0].boxes[0])
+                if quad is not None:
+                    cuts.append((cand, upright(image, quad)))
+        if not cuts:
+            return []
+        found = []
+        for (cand, _), reading in zip(cuts, self.reader.read([c for _, c in cuts]), strict=True):
+            plate = match(reading.positions, countries=self.countries, min_score=self.min_score)
+            if plate is not None:
+                found.append(Found(cand, plate, reading.text))
+        return found
 
     def _read(
         self,
@@ -292,19 +285,6 @@ def _agreeing(variants: Sequence[Sequence[Reading]]) -> list[tuple[list[Position
     return out
 
 
-def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:
-    """Plate candidates from detected text lines: single lines, joined lines, stacked rows."""
-    usable = sorted((b for b in boxes if b.height >= MIN_TEXT_HEIGHT), key=lambda b: b.centre[0])
-    rows = [Row((b,)) for b in usable] + [Row(line) for line in _lines(usable)]
-    single = [Candidate((r,)) for r in rows if _row_shaped(r)]
-    stacked = [
-        Candidate((top, bottom))
-        for top, bottom in itertools.permutations(rows, 2)
-        if _stacked(top.bounds(), bottom.bounds())
-    ]
-    return single + stacked
-
-
 def crop(
     image: Image,
     points: Sequence[tuple[float, float]],
@@ -343,56 +323,6 @@ def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.flo
     return np.roll(pts, -start, axis=0)
 
 
-def _lines(boxes: Sequence[TextBox]) -> list[tuple[TextBox, ...]]:
-    """Whole lines of two or more boxes, left to right; the format alignment skips non-plate."""
-    following = {a: [b for b in boxes if b is not a and _same_line(a, b)] for a in boxes}
-    preceded = {b for after in following.values() for b in after}
-    lines: list[tuple[TextBox, ...]] = []
-
-    def extend(line: tuple[TextBox, ...]) -> None:
-        if len(line) == MAX_LINE_BOXES or not following[line[-1]]:
-            lines.append(line)
-            return
-        for b in following[line[-1]]:
-            extend((*line, b))
-
-    for start in boxes:
-        if start not in preceded:
-            extend((start,))
-    return [line for line in lines if len(line) > 1]
-
-
-def _same_line(left: TextBox, right: TextBox) -> bool:
-    """``right`` continues ``left`` on the same line of one plate."""
-    a, b = left.bounds(), right.bounds()
-    h = max(a.h, b.h)
-    overlap = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
-    gap = b.x - (a.x + a.w)
-    return (
-        0.45 <= b.h / a.h <= 2.2 and overlap >= 0.5 * min(a.h, b.h) and -0.3 * h <= gap <= 0.9 * h
-    )
-
-
-def _row_shaped(row: Row) -> bool:
-    # The rotated rectangle, not the upright bounds: a tilted plate has a squarish bounding box.
-    _, (w, h), _ = cv2.minAreaRect(np.array(row.corners, dtype=np.float32))
-    return ROW_ASPECT[0] <= max(w, h) / max(1.0, min(w, h)) <= ROW_ASPECT[1]
-
-
-def _stacked(top: BoundingBox, bottom: BoundingBox) -> bool:
-    """``bottom`` is the second row of a plate whose first row is ``top``."""
-    overlap = min(top.x + top.w, bottom.x + bottom.w) - max(top.x, bottom.x)
-    gap = bottom.y - (top.y + top.h)
-    h = max(top.h, bottom.h)
-    union_w = max(top.x + top.w, bottom.x + bottom.w) - min(top.x, bottom.x)
-    return (
-        overlap >= 0.6 * min(top.w, bottom.w)
-        and -0.25 * h <= gap <= 0.6 * h
-        and 0.4 <= bottom.h / top.h <= 2.5
-        and 0.7 <= union_w / (top.h + bottom.h + max(0, gap)) <= 4.5
-    )
-
-
 def _best_apart(found: Sequence[Found]) -> list[Found]:
     """Best read first; a read overlapping a better one is the same plate read worse."""
     kept: list[Found] = []
@@ -413,10 +343,3 @@ def _overlap(a: BoundingBox, b: BoundingBox) -> float:
 def _is_plate_shaped(image: Image) -> bool:
     h, w = image.shape[:2]
     return PLATE_CROP_ASPECT[0] <= w / h <= PLATE_CROP_ASPECT[1]
-
-
-def _bounds(points: Sequence[tuple[float, float]]) -> BoundingBox:
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    x, y = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
-    return BoundingBox(x, y, max(1, math.ceil(max(xs)) - x), max(1, math.ceil(max(ys)) - y))

@@ -53,6 +53,10 @@ def test_a_region_keeps_only_its_formats() -> None:
         # One line runs through the region frame; read as the line's tail the 4 is a doubtful
         # 6, read from the region's own cut a sure 4.
         ("ru-crops/62.jpg", "E677MC43"),
+        # Seen from the side: read upright only when cut along the plate's own outline.
+        ("ua-photos/11.jpeg", "BE7425CB"),
+        # The blue strip read as H: the A between the digits is no character to leave out.
+        ("openalpr-eu/test_036.jpg", "RK708AI"),
     ],
 )
 def test_reads_real_photos(

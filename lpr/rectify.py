@@ -1,0 +1,127 @@
+"""A plate seen from the side, cut along its own edges.
+
+A camera beside the road sees a plate as a parallelogram: its text line is level once cut
+along the detector's rotated box, but every character leans, and the reader crowds the leaning
+characters together (``BE7425CB`` read as ``CBE7450``). The plate's own outline fixes that: its
+paper contrasts with the car around it, so the contrasting region that holds the text line,
+reduced to four corners, is the plate, and warping those corners to an upright rectangle gives
+the reader upright characters. Only plates whose outline leans against their text line are
+cut again (``LEAN``); an upright plate is read well by the usual cuts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from lpr.detect import TextBox
+from lpr.types import Image
+
+Quad = npt.NDArray[np.float32]  # 4x2 corners, clockwise from top-left
+
+SEARCH = 0.6  # how far around the text line to look for the plate, in the line's longer side
+LEAN = math.radians(12)  # sides leaning this far from the text line's normal: a side view
+# The plate's area in text-line areas: the detector widens every line's box by half its height
+# and more, so a tight plate can be smaller than its line's box.
+AREA = (0.3, 4.0)
+FILL = 0.8  # the region fills its four corners at least this much: a plate, not a blob
+PLATE_ASPECT = 4.5  # width / height of the cut: a one-row plate, characters kept apart
+
+
+def plate_quad(image: Image, box: TextBox) -> Quad | None:
+    """The outline of the plate around ``box`` when it leans against the box (a side view),
+    as four corners in frame pixels; None when no such outline is found."""
+    pts = np.array(box.corners, dtype=np.float32)
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    pad = round(SEARCH * max(x1 - x0, y1 - y0))
+    left, top = max(0, x0 - pad), max(0, y0 - pad)
+    roi = image[top : y1 + pad, left : x1 + pad]
+    if min(roi.shape[:2]) < 8:
+        return None
+    grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)
+    _, light = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    centre = tuple(float(v) for v in pts.mean(axis=0) - (left, top))
+    line_area = box.width * box.height
+    # Light paper with dark characters, or the other way round: the characters are holes in
+    # the paper's region, which the outer contour ignores.
+    for paper in (light, 255 - light):
+        paper = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        around = [c for c in contours if cv2.pointPolygonTest(c, centre, False) >= 0]
+        if not around or _touches_edge(around[0], paper.shape):  # background, not a plate
+            continue
+        quad = _four_corners(cv2.convexHull(around[0]))
+        if quad is None:
+            continue
+        area = cv2.contourArea(quad)
+        if AREA[0] <= area / line_area <= AREA[1] and cv2.contourArea(around[0]) >= FILL * area:
+            quad += np.array([left, top], dtype=np.float32)
+            return quad if _leans(quad, box) else None
+    return None
+
+
+def _touches_edge(contour: npt.NDArray[Any], shape: tuple[int, ...]) -> bool:
+    xs, ys = contour[..., 0], contour[..., 1]
+    return bool(
+        xs.min() <= 0 or ys.min() <= 0 or xs.max() >= shape[1] - 1 or ys.max() >= shape[0] - 1
+    )
+
+
+def upright(image: Image, quad: Quad) -> Image:
+    """The plate inside ``quad`` warped to an upright rectangle ``PLATE_ASPECT`` times as wide
+    as it is high (its height that of its longer upright side)."""
+    tl, tr, br, bl = quad
+    h = max(8, round(max(float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr)))))
+    w = round(h * PLATE_ASPECT)
+    target = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    warped = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC)
+    return np.asarray(warped, dtype=np.uint8)
+
+
+def _four_corners(hull: npt.NDArray[Any]) -> Quad | None:
+    """The hull reduced to four corners, clockwise from top-left, or None."""
+    perimeter = cv2.arcLength(hull, True)
+    for epsilon in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
+        if len(approx) == 4:
+            corners = approx.reshape(4, 2).astype(np.float32)
+            total, diff = corners.sum(axis=1), np.diff(corners, axis=1).ravel()
+            return np.array(
+                [
+                    corners[np.argmin(total)],
+                    corners[np.argmin(diff)],
+                    corners[np.argmax(total)],
+                    corners[np.argmax(diff)],
+                ],
+                dtype=np.float32,
+            )
+    return None
+
+
+def _leans(quad: Quad, box: TextBox) -> bool:
+    """Both upright sides of ``quad`` lean past ``LEAN`` from the text line's normal, the same
+    way, while its top and bottom run along the line."""
+    p0, p1, _, p3 = (np.array(p, dtype=np.float32) for p in box.corners)
+    along, normal = _unit(p1 - p0), _unit(p3 - p0)
+    tl, tr, br, bl = quad
+    sides = [_angle(bl - tl, normal, along), _angle(br - tr, normal, along)]
+    edges = [_angle(tr - tl, along, normal), _angle(br - bl, along, normal)]
+    same_way = sides[0] * sides[1] > 0
+    return same_way and min(map(abs, sides)) >= LEAN and max(map(abs, edges)) < LEAN
+
+
+def _angle(
+    v: npt.NDArray[np.float32], axis: npt.NDArray[np.float32], other: npt.NDArray[np.float32]
+) -> float:
+    """Signed angle of ``v`` from ``axis``, towards ``other``."""
+    return math.atan2(float(v @ other), float(v @ axis))
+
+
+def _unit(v: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return v / max(float(np.linalg.norm(v)), 1e-6)
