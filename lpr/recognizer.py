@@ -183,7 +183,8 @@ class Recognizer:
         if any(f.plate.score >= SURE for f in found):
             return found
         found += self._match(cands, self._read(image, cands, VIEWS, readings), VIEWS)
-        found += self._read_upright(image, cands)
+        # Only candidates already read as some plate: badges and signs lean too.
+        found += self._read_upright(image, list(dict.fromkeys(f.candidate for f in found)))
         if any(f.plate.score > GENERIC_PRIOR for f in found):
             return found
         # Nothing fits a national format better than a sure generic read does: maybe the
