@@ -183,8 +183,7 @@ class Recognizer:
         if any(f.plate.score >= SURE for f in found):
             return found
         found += self._match(cands, self._read(image, cands, VIEWS, readings), VIEWS)
-        # Only candidates already read as some plate: badges and signs lean too.
-        found += self._read_upright(image, list(dict.fromkeys(f.candidate for f in found)))
+        found = self._with_outlines(image, found)
         if any(f.plate.score > GENERIC_PRIOR for f in found):
             return found
         # Nothing fits a national format better than a sure generic read does: maybe the
@@ -195,23 +194,36 @@ class Recognizer:
             cands, self._read(image, cands, wide, readings), wide, split=False
         )
 
-    def _read_upright(self, image: Image, cands: Sequence[Candidate]) -> list[Found]:
-        """Plates seen from the side, cut once more along their own outline (``lpr.rectify``)
-        and matched alone: their characters lean in every cut along the text line."""
-        cuts: list[tuple[Candidate, Image]] = []
-        for cand in cands:
-            if len(cand.rows) == 1 and len(cand.rows[0].boxes) == 1:
-                quad = plate_quad(image, cand.rows[0].boxes[0])
+    def _with_outlines(self, image: Image, found: list[Found]) -> list[Found]:
+        """``found`` with plates read again along their own outline where it leans against
+        their line or reaches well past it (``lpr.rectify``), matched alone. A read of the
+        whole plate replaces the candidate's reads of part of it (``4X4WP`` in ``VW4X4WP``).
+
+        Only candidates already read as some plate: badges and signs lean too.
+        """
+        cuts: dict[Candidate, Image] = {}
+        for f in found:
+            boxes = [b for r in f.candidate.rows for b in r.boxes]
+            if len(boxes) == 1 and f.candidate not in cuts:
+                quad = plate_quad(image, boxes[0])
                 if quad is not None:
-                    cuts.append((cand, upright(image, quad)))
+                    cuts[f.candidate] = upright(image, quad)
         if not cuts:
-            return []
-        found = []
-        for (cand, _), reading in zip(cuts, self.reader.read([c for _, c in cuts]), strict=True):
+            return found
+        wholes = []
+        for cand, reading in zip(cuts, self.reader.read(list(cuts.values())), strict=True):
             plate = match(reading.positions, countries=self.countries, min_score=self.min_score)
             if plate is not None:
-                found.append(Found(cand, plate, reading.text))
-        return found
+                wholes.append(Found(cand, plate, reading.text))
+        parts = [
+            f
+            for f in found
+            if not any(
+                w.candidate == f.candidate and _part_of(f.plate.plate, w.plate.plate)
+                for w in wholes
+            )
+        ]
+        return parts + wholes
 
     def _read(
         self,
@@ -261,6 +273,10 @@ class Recognizer:
             colour=colour.name if colour else None,
             colour_confidence=colour.confidence if colour else 0.0,
         )
+
+
+def _part_of(part: str, whole: str) -> bool:
+    return part != whole and part in whole
 
 
 def _agreeing(variants: Sequence[Sequence[Reading]]) -> list[tuple[list[Position], str]]:

@@ -1,12 +1,14 @@
-"""A plate seen from the side, cut along its own edges.
+"""A plate cut along its own outline where cuts along its text line read it badly.
 
-A camera beside the road sees a plate as a parallelogram: its text line is level once cut
-along the detector's rotated box, but every character leans, and the reader crowds the leaning
-characters together (``BE7425CB`` read as ``CBE7450``). The plate's own outline fixes that: its
-paper contrasts with the car around it, so the contrasting region that holds the text line,
-reduced to four corners, is the plate, and warping those corners to an upright rectangle gives
-the reader upright characters. Only plates whose outline leans against their text line are
-cut again (``LEAN``); an upright plate is read well by the usual cuts.
+Two cases. A camera beside the road sees a plate as a parallelogram: its text line is level
+once cut along the detector's rotated box, but every character leans, and the reader crowds
+the leaning characters together (``BE7425CB`` read as ``CBE7450``). And the detector may take
+only part of a plate's characters for its line, leaving out a group beyond a wide gap
+(``VW 4X4-WP`` read as ``4X4WP``). The plate's own outline fixes both: its paper contrasts
+with the car around it, so the contrasting region that holds the text line, reduced to four
+corners, is the plate, and warping those corners to an upright rectangle gives the reader the
+whole plate with upright characters. Plates whose outline neither leans against their line
+(``LEAN``) nor reaches well past it (``SHORT``) are read well by the usual cuts and left alone.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from lpr.types import Image
 
 Quad = npt.NDArray[np.float32]  # 4x2 corners, clockwise from top-left
 
-SEARCH = 0.6  # how far around the text line to look for the plate, in the line's longer side
+SEARCH = 0.6  # how far around the line to look for its plate, in the line's longer side
 LEAN = math.radians(12)  # sides leaning this far from the text line's normal: a side view
+SHORT = 0.75  # a line this much narrower than its plate's outline: characters left out
 # The plate's area in text-line areas: the detector widens every line's box by half its height
 # and more, so a tight plate can be smaller than its line's box.
 AREA = (0.3, 4.0)
@@ -33,8 +36,8 @@ PLATE_ASPECT = 4.5  # width / height of the cut: a one-row plate, characters kep
 
 
 def plate_quad(image: Image, box: TextBox) -> Quad | None:
-    """The outline of the plate around ``box`` when it leans against the box (a side view),
-    as four corners in frame pixels; None when no such outline is found."""
+    """The outline of the plate around ``box`` where it leans against the box (a side view) or
+    reaches well past it (a line cut short), as four corners in frame pixels; otherwise None."""
     pts = np.array(box.corners, dtype=np.float32)
     x0, y0 = np.floor(pts.min(axis=0)).astype(int)
     x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
@@ -61,7 +64,7 @@ def plate_quad(image: Image, box: TextBox) -> Quad | None:
         area = cv2.contourArea(quad)
         if AREA[0] <= area / line_area <= AREA[1] and cv2.contourArea(around[0]) >= FILL * area:
             quad += np.array([left, top], dtype=np.float32)
-            return quad if _leans(quad, box) else None
+            return quad if _leans(quad, box) or _cut_short(quad, box) else None
     return None
 
 
@@ -114,6 +117,13 @@ def _leans(quad: Quad, box: TextBox) -> bool:
     edges = [_angle(tr - tl, along, normal), _angle(br - bl, along, normal)]
     same_way = sides[0] * sides[1] > 0
     return same_way and min(map(abs, sides)) >= LEAN and max(map(abs, edges)) < LEAN
+
+
+def _cut_short(quad: Quad, box: TextBox) -> bool:
+    """The text line spans less than ``SHORT`` of the outline's extent along the line."""
+    p0, p1 = (np.array(p, dtype=np.float32) for p in box.corners[:2])
+    along = quad @ _unit(p1 - p0)
+    return box.width < SHORT * float(along.max() - along.min())
 
 
 def _angle(

@@ -55,6 +55,8 @@ def test_a_region_keeps_only_its_formats() -> None:
         ("ru-crops/62.jpg", "E677MC43"),
         # Seen from the side: read upright only when cut along the plate's own outline.
         ("ua-photos/11.jpeg", "BE7425CB"),
+        # The detector leaves VW out (a wide gap): the plate's outline holds it.
+        ("openalpr-eu/eu7.jpg", "VW4X4WP"),
         # The blue strip read as H: the A between the digits is no character to leave out.
         ("openalpr-eu/test_036.jpg", "RK708AI"),
     ],

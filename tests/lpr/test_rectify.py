@@ -1,4 +1,5 @@
-"""Plates seen from the side: found by their outline and cut upright."""
+"""Plates read badly along their text line (seen from the side, or cut short by the detector):
+found by their outline and cut upright."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import pytest
 from lpr.detect import PPOCRDetector, TextBox
 from lpr.ocr import PPOCRReader
 from lpr.plates import match
-from lpr.rectify import PLATE_ASPECT, plate_quad, upright
+from lpr.rectify import PLATE_ASPECT, Quad, plate_quad, upright
 from lpr.types import BoundingBox, Image
 from tests.lpr.plate_images import car_with_plate
 
 SLOPE = -0.45  # a camera on the left: the line climbs to the right, the sides stay upright
 
 
-def _seen_from_the_side(image: Image, plate: BoundingBox) -> tuple[Image, np.ndarray]:
+def _seen_from_the_side(image: Image, plate: BoundingBox) -> tuple[Image, Quad]:
     """The picture sheared as a side camera sees it, and the plate's corners in it."""
     h, w = image.shape[:2]
     centre = plate.x + plate.w / 2  # the plate stays where it was, its sides upright
@@ -24,7 +25,7 @@ def _seen_from_the_side(image: Image, plate: BoundingBox) -> tuple[Image, np.nda
     sheared = cv2.warpAffine(image, shear, (w, h), borderMode=cv2.BORDER_REPLICATE)
     x, y, pw, ph = plate.x, plate.y, plate.w, plate.h
     corners = np.array([(x, y), (x + pw, y), (x + pw, y + ph), (x, y + ph)], dtype=np.float32)
-    return sheared, cv2.transform(corners[None], shear)[0]
+    return np.asarray(sheared, dtype=np.uint8), cv2.transform(corners[None], shear)[0]
 
 
 def _text_line(image: Image) -> TextBox:
@@ -41,6 +42,23 @@ def test_a_plate_seen_from_the_side_is_found_by_its_outline_and_read_upright() -
     cut = upright(sheared, quad)
     assert cut.shape[1] == pytest.approx(PLATE_ASPECT * cut.shape[0], abs=1)
     (reading,) = PPOCRReader().read([cut])
+    found = match(reading.positions)
+    assert found is not None
+    assert found.plate == "AB1234CE"
+
+
+def test_a_line_cut_short_is_read_along_its_whole_plate() -> None:
+    image, plate = car_with_plate("AB1234CE")
+    line = _text_line(image)
+    # The detector's line without the first group, as when it stops at a wide gap.
+    (x0, y0), (x1, _), (_, y2), _ = line.corners
+    start = x0 + 0.3 * (x1 - x0)
+    short = TextBox(((start, y0), (x1, y0), (x1, y2), (start, y2)), line.score)
+    quad = plate_quad(image, short)
+    assert quad is not None
+    drawn = [(plate.x, plate.y), (plate.x + plate.w, plate.y + plate.h)]
+    assert np.abs(quad[[0, 2]] - np.array(drawn, dtype=np.float32)).max() < 6
+    (reading,) = PPOCRReader().read([upright(image, quad)])
     found = match(reading.positions)
     assert found is not None
     assert found.plate == "AB1234CE"
