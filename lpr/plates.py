@@ -24,6 +24,7 @@ plates (VN ``51F-123.45``, ``29-B1 234.56``) are joined top row first before mat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import string
@@ -259,11 +260,16 @@ def _clean(
     return out
 
 
+@functools.cache
+def _letter_set(letters: str) -> frozenset[str]:
+    return frozenset(letters)
+
+
 def _best_of_kind(
     position: Mapping[str, float], kind: str, letters: str, confusions: bool
 ) -> tuple[str, float, bool]:
     """The most probable character of ``kind`` here: (char, probability, was a table fix)."""
-    allowed = DIGITS if kind == "D" else frozenset(letters)
+    allowed = DIGITS if kind == "D" else _letter_set(letters)
     best = max(
         ((p, c, False) for c, p in position.items() if c in allowed), default=(0.0, "", False)
     )
@@ -298,6 +304,11 @@ def _match_format(
     n, m = len(positions), len(kinds)
     if n < m:
         return None
+    # What each read character is worth as either kind, and what leaving it out costs where:
+    # both depend on the character, not on the cell of the table.
+    best = {k: [_best_of_kind(p, k, fmt.letters, confusions) for p in positions] for k in "LD"}
+    places: tuple[_Place, ...] = ("end", "gap", "group")
+    skip = [{w: math.log(_skip_price(p, w)) for w in places} for p in positions]
     table: list[list[_State | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     table[0][0] = (0.0, "", 0, ())
     for i in range(n + 1):
@@ -307,10 +318,9 @@ def _match_format(
                 continue
             score, plate, fixes, probs = state
             where: _Place = "end" if j in (0, m) else "gap" if j in gaps else "group"
-            skipped = (score + math.log(_skip_price(positions[i], where)), plate, fixes, probs)
-            _keep_best(table, i + 1, j, skipped)
+            _keep_best(table, i + 1, j, (score + skip[i][where], plate, fixes, probs))
             if j < m:
-                c, p, fixed = _best_of_kind(positions[i], kinds[j], fmt.letters, confusions)
+                c, p, fixed = best[kinds[j]][i]
                 if p > 0.0:
                     chosen = (score + _log(p) / m, plate + c, fixes + fixed, (*probs, p))
                     _keep_best(table, i + 1, j + 1, chosen)
