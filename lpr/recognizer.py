@@ -202,12 +202,11 @@ class Recognizer:
         Only candidates already read as some plate: badges and signs lean too.
         """
         cuts: dict[Candidate, Image] = {}
-        for f in found:
-            boxes = [b for r in f.candidate.rows for b in r.boxes]
-            if len(boxes) == 1 and f.candidate not in cuts:
-                quad = plate_quad(image, boxes[0])
-                if quad is not None:
-                    cuts[f.candidate] = upright(image, quad)
+        for cand in dict.fromkeys(f.candidate for f in found):
+            boxes = [b for r in cand.rows for b in r.boxes]
+            quad = plate_quad(image, boxes[0]) if len(boxes) == 1 else None
+            if quad is not None:
+                cuts[cand] = upright(image, quad)
         if not cuts:
             return found
         wholes = []
