@@ -3,7 +3,8 @@
 The model sees a grey crop letterboxed into ``HEIGHT`` x ``WIDTH`` and reads it as two rows of
 features, the top row's columns then the bottom row's, so a two-row plate comes out top row
 first and a one-row plate on whichever row the model chose, with blanks on the other. Plate
-symbols only: digits and Latin capitals; Cyrillic plate letters read as their Latin twins.
+symbols only: digits and Latin capitals (Cyrillic plate letters read as their Latin twins), and
+``-`` for a dash or dot printed between groups, which ``lpr.plates`` weighs as a gap.
 """
 
 from __future__ import annotations
