@@ -11,8 +11,9 @@ Stages (each a small function over frozen values):
    the detected box along the line (``WIDE_VIEW``).
 4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
-   probable valid plate, fixing letter/digit confusions. A plate seen from the side, whose
-   outline leans against its text line, is also cut along that outline (``lpr.rectify``).
+   probable valid plate, fixing letter/digit confusions. A plate whose outline leans against
+   its text line (seen from the side) or reaches well past it (the detector left a group out)
+   is also cut along that outline (``lpr.rectify``).
 5. A Russian plate's region code is read again from its own box, right of the main part's
    text line (``lpr.region``), and replaces the whole-plate read's where it is surer.
 6. Overlapping candidates keep only their best read, and ``lpr.colour`` names the paint.
