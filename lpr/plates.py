@@ -306,7 +306,9 @@ def _match_format(
         return None
     # What each read character is worth as either kind, and what leaving it out costs where:
     # both depend on the character, not on the cell of the table.
-    best = {k: [_best_of_kind(p, k, fmt.letters, confusions) for p in positions] for k in "LD"}
+    best = {
+        k: [_best_of_kind(p, k, fmt.letters, confusions) for p in positions] for k in set(kinds)
+    }
     places: tuple[_Place, ...] = ("end", "gap", "group")
     skip = [{w: math.log(_skip_price(p, w)) for w in places} for p in positions]
     table: list[list[_State | None]] = [[None] * (m + 1) for _ in range(n + 1)]

@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from lpr.candidates import Candidate, Row, candidates
 from lpr.colour import vehicle_colour
@@ -44,7 +43,7 @@ from lpr.plates import (
     match,
     with_region,
 )
-from lpr.rectify import plate_quad, upright
+from lpr.rectify import clockwise_from_top_left, plate_quad, upright
 from lpr.region import region_corners, region_of_line
 from lpr.types import BoundingBox, Image, PlateRead
 
@@ -311,13 +310,10 @@ def crop(
     reach: float = 0.0,
 ) -> Image:
     """The text around ``points`` cut along their rotated rectangle, with a margin, upright;
-    ``reach`` more text heights along the line on either side.
-
-    Plates tilt far less than 45 degrees, so the corner nearest the image origin is the
-    plate's top-left whatever the rectangle's own angle convention.
-    """
+    ``reach`` more text heights along the line on either side, whatever the rectangle's own
+    angle convention (``clockwise_from_top_left``)."""
     rect = cv2.minAreaRect(np.array(points, dtype=np.float32))
-    p0, p1, p2, p3 = _clockwise_from_top_left(np.asarray(cv2.boxPoints(rect), dtype=np.float32))
+    p0, p1, p2, p3 = clockwise_from_top_left(np.asarray(cv2.boxPoints(rect), dtype=np.float32))
     w, h = float(np.linalg.norm(p1 - p0)), float(np.linalg.norm(p3 - p0))
     pad = margin * min(w, h)
     side = pad + reach * min(w, h)
@@ -330,14 +326,6 @@ def crop(
         image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
     return np.asarray(warped, dtype=np.uint8)
-
-
-def _clockwise_from_top_left(pts: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    centre = pts.mean(axis=0)
-    order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
-    pts = pts[order]  # clockwise in image coordinates, starting anywhere
-    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
-    return np.roll(pts, -start, axis=0)
 
 
 def _best_apart(found: Sequence[Found]) -> list[Found]:

@@ -38,17 +38,15 @@ PLATE_ASPECT = 4.5  # width / height of the cut: a one-row plate, characters kep
 def plate_quad(image: Image, box: TextBox) -> Quad | None:
     """The outline of the plate around ``box`` where it leans against the box (a side view) or
     reaches well past it (a line cut short), as four corners in frame pixels; otherwise None."""
-    pts = np.array(box.corners, dtype=np.float32)
-    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
-    pad = round(SEARCH * max(x1 - x0, y1 - y0))
-    left, top = max(0, x0 - pad), max(0, y0 - pad)
-    roi = image[top : y1 + pad, left : x1 + pad]
+    b = box.bounds()
+    pad = round(SEARCH * max(b.w, b.h))
+    left, top = max(0, b.x - pad), max(0, b.y - pad)
+    roi = image[top : b.y + b.h + pad, left : b.x + b.w + pad]
     if min(roi.shape[:2]) < 8:
         return None
     grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)
     _, light = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    centre = tuple(float(v) for v in pts.mean(axis=0) - (left, top))
+    centre = (box.centre[0] - left, box.centre[1] - top)
     line_area = box.width * box.height
     # Light paper with dark characters, or the other way round: the characters are holes in
     # the paper's region, which the outer contour ignores.
@@ -93,18 +91,18 @@ def _four_corners(hull: npt.NDArray[Any]) -> Quad | None:
     for epsilon in (0.02, 0.03, 0.05, 0.08):
         approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
         if len(approx) == 4:
-            corners = approx.reshape(4, 2).astype(np.float32)
-            total, diff = corners.sum(axis=1), np.diff(corners, axis=1).ravel()
-            return np.array(
-                [
-                    corners[np.argmin(total)],
-                    corners[np.argmin(diff)],
-                    corners[np.argmax(total)],
-                    corners[np.argmax(diff)],
-                ],
-                dtype=np.float32,
-            )
+            return clockwise_from_top_left(approx.reshape(4, 2).astype(np.float32))
     return None
+
+
+def clockwise_from_top_left(pts: Quad) -> Quad:
+    """Four corners in order clockwise from the top-left one. Plates tilt far less than 45
+    degrees, so the corner nearest the image origin is the plate's top-left."""
+    centre = pts.mean(axis=0)
+    order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
+    pts = pts[order]  # clockwise in image coordinates, starting anywhere
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
 
 
 def _leans(quad: Quad, box: TextBox) -> bool:
