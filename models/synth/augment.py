@@ -28,10 +28,14 @@ Homography = npt.NDArray[np.float64]
 @dataclass(frozen=True, slots=True)
 class Sample:
     image: Image  # BGR crop
-    text: str  # plate symbols in reading order, top row first
-    marked: str  # the same with "-" where the crop shows a printed dash or dot between groups
+    marked: str  # reading order, top row first, "-" where a dash or dot is printed between groups
     layout: str
     lines: int  # rows of characters in the crop
+
+    @property
+    def text(self) -> str:
+        """Plate symbols only."""
+        return self.marked.replace("-", "")
 
 
 def sample(
@@ -49,14 +53,13 @@ def sample(
     part = not clean and rng.random() < partial
     if part:
         groups = _some_groups(plate.groups, rng)
-        text, lines = "".join(g.label for g in groups), 1
-        marked = groups[0].label + "".join(g.mark + g.label for g in groups[1:])
+        marked, lines = groups[0].label + "".join(g.mark + g.label for g in groups[1:]), 1
         x0, y0 = min(g.box[0] for g in groups), min(g.box[1] for g in groups)
         x1, y1 = max(g.box[2] for g in groups), max(g.box[3] for g in groups)
         quad = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=np.float32)
         margin = rng.uniform(0.05, 0.25) * (y1 - y0)
     else:
-        text, marked, lines, quad = plate.label, plate.marked, len(plate.groups), whole
+        marked, lines, quad = plate.marked, len(plate.groups), whole
         margin = rng.uniform(-0.03, 0.12) * h if not clean else 0.04 * h
     crop = _cut(canvas, cv2.perspectiveTransform(quad[None], warp)[0], margin, rng)
     if part and rng.random() < 0.5:
@@ -64,7 +67,7 @@ def sample(
     crop = _shrink(crop, lines, rng)
     if not clean:
         crop = _photometric(crop, rng)
-    return Sample(crop, text, marked, layout.name, lines)
+    return Sample(crop, marked, layout.name, lines)
 
 
 def _some_groups(rows: tuple[tuple[Group, ...], ...], rng: random.Random) -> tuple[Group, ...]:

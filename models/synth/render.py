@@ -66,9 +66,13 @@ class Group:
 @dataclass(frozen=True, slots=True)
 class Plate:
     image: npt.NDArray[np.uint8]  # RGB
-    label: str  # rows joined top first, plate symbols only
-    marked: str  # the same with "-" for every printed separator (dash or dot between groups)
+    marked: str  # rows joined top first, "-" for every printed separator between groups
     groups: tuple[tuple[Group, ...], ...]  # per row
+
+    @property
+    def label(self) -> str:
+        """Plate symbols only."""
+        return self.marked.replace("-", "")
 
 
 @functools.cache
@@ -212,8 +216,7 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     border = max(2, cap // 16)
     pen.rounded_rectangle((0, 0, width - 1, height - 1), cap // 6, outline=ink, width=border)
     texts = (*rows, region)
-    label, marked = "".join(map(label_of, texts)), "".join(map(marked_of, texts))
-    return Plate(np.asarray(plate), label, marked, tuple(groups))
+    return Plate(np.asarray(plate), "".join(map(marked_of, texts)), tuple(groups))
 
 
 def _region(
