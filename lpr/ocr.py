@@ -35,6 +35,10 @@ class Reading:
 
 
 class Reader(Protocol):
+    # The rows of characters it reads in one crop: a reader of two is given a stacked plate
+    # whole, as it learnt to read it, rather than row by row.
+    rows: int
+
     def read(self, crops: Sequence[Image]) -> list[Reading]:
         """One reading per crop, in order; a crop with no text reads as empty text."""
         ...
@@ -127,6 +131,8 @@ class PPOCRRecConfig(BaseModel):
 
 class PPOCRReader:
     """PP-OCRv4 CTC recogniser (the ONNX model shipped in the rapidocr wheel)."""
+
+    rows = 1
 
     def __init__(self, config: PPOCRRecConfig | None = None) -> None:
         self.config = config or PPOCRRecConfig()

@@ -59,6 +59,8 @@ class OursConfig(BaseModel):
 class OursReader:
     """Reads plate crops (one or two rows) with the committed ``models/plate_rec.onnx``."""
 
+    rows = 2
+
     def __init__(self, config: OursConfig | None = None) -> None:
         self.config = config or OursConfig()
         self._net = PlateNet(

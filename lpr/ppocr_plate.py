@@ -79,6 +79,8 @@ class PPOCRPlateConfig(BaseModel):
 class PPOCRPlateReader:
     """Reads plate crops (one or two rows) with the committed ``models/ppocr_plate.onnx``."""
 
+    rows = 2
+
     def __init__(self, config: PPOCRPlateConfig | None = None) -> None:
         self.config = config or PPOCRPlateConfig()
         self._net = PlateNet(

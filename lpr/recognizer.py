@@ -8,7 +8,8 @@ Stages (each a small function over frozen values):
    lines (Vietnamese, motorcycle and square plates). Shapes no plate has are dropped.
 3. Each row is cut out along its rotated rectangle with a margin, warped upright, once as it
    is and once stretched wide (``VIEWS``); where those find no plate, once more reaching past
-   the detected box along the line (``WIDE_VIEW``).
+   the detected box along the line (``WIDE_VIEW``). A reader of two rows gets two stacked rows
+   as one cut instead, unstretched (``STACK_VIEWS``).
 4. ``Reader`` reads all cuts in batches. Per candidate, views that agree on the number of
    characters are averaged, rows are joined top first, and ``lpr.plates.match`` picks the most
    probable valid plate, fixing letter/digit confusions. A plate whose outline leans against
@@ -58,6 +59,14 @@ PLATE_CROP_ASPECT = (1.8, 7.0)  # a whole picture this shape may be a plate crop
 View = tuple[float, float, float]
 VIEWS: tuple[View, ...] = ((0.12, 1.0, 0.0), (0.12, 1.8, 0.0))
 WIDE_VIEW: View = (0.12, 1.8, 1.5)
+# A reader of two rows (``Reader.rows``) reads a stacked plate whole, cut as it learnt stacked
+# plates: unstretched, not reaching past them. The stack's view in place of each row view; its
+# margin is a share of the stack's height, two rows, so its 0.06 is a row's 0.12.
+STACK_VIEWS: dict[View, View] = {
+    VIEWS[0]: (0.12, 1.0, 0.0),
+    VIEWS[1]: (0.06, 1.0, 0.0),
+    WIDE_VIEW: (0.06, 1.0, 0.0),
+}
 SURE = 0.75  # a read this good from the first view ends the search (shared formats cap at 0.8)
 
 
@@ -224,6 +233,16 @@ class Recognizer:
         ]
         return parts + wholes
 
+    def _whole(self, cand: Candidate) -> bool:
+        """Whether ``cand`` is a stacked plate the reader reads whole."""
+        return len(cand.rows) == 2 and self.reader.rows >= 2
+
+    def _cuts(self, cand: Candidate, view: View) -> list[tuple[Row, View]]:
+        """What is read of ``cand`` in ``view``, top first: its rows, or the stack whole."""
+        if self._whole(cand):
+            return [(Row(tuple(b for r in cand.rows for b in r.boxes)), STACK_VIEWS[view])]
+        return [(r, view) for r in cand.rows]
+
     def _read(
         self,
         image: Image,
@@ -231,10 +250,12 @@ class Recognizer:
         views: Sequence[View],
         readings: dict[tuple[Row, View], Reading],
     ) -> dict[tuple[Row, View], Reading]:
-        """Readings of every row of ``cands`` in ``views``, reusing those already made."""
-        rows = [r for c in cands for r in c.rows]
-        rows = list(dict.fromkeys(rows + [Row((b,)) for r in rows for b in r.boxes]))
-        keys = [(r, v) for v in views for r in rows if (r, v) not in readings]
+        """Readings of every cut of ``cands`` in ``views`` and of their rows box by box, reusing
+        those already made."""
+        cuts = [cut for v in views for c in cands for cut in self._cuts(c, v)]
+        rows = [r for c in cands if not self._whole(c) for r in c.rows]
+        cuts += [(Row((b,)), v) for v in views for r in rows for b in r.boxes]
+        keys = [k for k in dict.fromkeys(cuts) if k not in readings]
         crops = [crop(image, r.corners, margin=m, stretch=x, reach=e) for r, (m, x, e) in keys]
         readings.update(zip(keys, self.reader.read(crops), strict=True))
         return readings
@@ -249,9 +270,9 @@ class Recognizer:
     ) -> list[Found]:
         found = []
         for cand in cands:
-            variants = [[readings[r, v] for r in cand.rows] for v in views]
+            variants = [[readings[cut] for cut in self._cuts(cand, v)] for v in views]
             boxes = [Row((b,)) for r in cand.rows for b in r.boxes]
-            if split and len(boxes) > len(cand.rows):
+            if split and len(boxes) > len(cand.rows) and not self._whole(cand):
                 variants.append([readings[r, views[0]] for r in boxes])
             for positions, text in _agreeing(variants):
                 plate = match(positions, countries=self.countries, min_score=self.min_score)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 
 from lpr.detect import PPOCRDetector, TextBox, detectors
 from lpr.images import load_image
-from lpr.ocr import readers
+from lpr.ocr import PPOCRReader, Reader, readers
+from lpr.ours import OursReader
 from lpr.recognizer import Recognizer, crop
 from lpr.registry import BackendError
 from lpr.types import Image
@@ -118,3 +120,15 @@ def test_the_wide_crop_reaches_along_the_line() -> None:
     box = ((100, 40), (200, 40), (200, 60), (100, 60))  # 100 x 20 at (100, 40)
     assert crop(image, box).shape[:2] == (25, 105)
     assert crop(image, box, reach=1.5).shape[:2] == (25, 165)  # 1.5 heights each side
+
+
+@pytest.mark.parametrize(("reader", "text"), [(OursReader, "10922BX"), (PPOCRReader, "10922 BX")])
+def test_only_a_reader_of_two_rows_is_given_a_stacked_plate_whole(
+    shared_data: Path, reader: Callable[[], Reader], text: str
+) -> None:
+    # A Ukrainian trailer plate, 10922 over BX: read row by row, the screw beside the 1 turns
+    # it into a 4 for our reader, which learnt stacked plates whole. Rows read apart are joined
+    # with a space; a stack read whole is one text.
+    path = require_shared_data(shared_data / "plates" / "ua-photos" / "26.jpeg")
+    best, *_ = Recognizer(reader=reader(), colour=False).read(load_image(path))
+    assert (best.plate, best.lines, best.text) == ("10922BX", 2, text)
