@@ -1,10 +1,12 @@
 """From a clean plate to a crop as cameras and detectors deliver it.
 
-Geometry: the plate is warped in perspective onto a background and cut out along its upright
-bounds with a loose or tight margin; 40% of crops are part of a plate (one row of a two-row
-plate, or the groups a text detector keeps when it splits a row at a gap), half of those
-stretched wide as ``lpr.recognizer`` stretches the lines it reads. Photometry:
-dirt, low resolution, blur, noise, night, glare, shadow and JPEG, each with its own chance.
+Geometry: the plate is warped in perspective onto a background, some sheared as a camera beside
+the road sees them, and cut out along its upright bounds with a tight margin or, as a detector
+that boxes the plate's frame delivers it, with room above and below. 40% of crops are part of a
+plate (one row of a two-row plate, or the groups a text detector keeps when it splits a row at a
+gap). Half of the crops of one row are stretched wide, as ``lpr.recognizer`` stretches the lines
+it reads. Photometry: dirt, low resolution, blur, noise, night, glare, shadow and JPEG, each
+with its own chance.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from models.synth.render import Group, render
 
 Quad = npt.NDArray[np.float32]  # 4x2 corners
 Homography = npt.NDArray[np.float64]
+
+SHEAR_SHARE = 0.3  # plates seen from the side: upright strokes lean, up to 0.4 px per px
+TALL_SHARE = 0.2  # whole plates cut with room above and below, up to half their height
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,9 @@ def sample(
     else:
         marked, lines, quad = plate.marked, len(plate.groups), whole
         margin = rng.uniform(-0.03, 0.12) * h if not clean else 0.04 * h
-    crop = _cut(canvas, cv2.perspectiveTransform(quad[None], warp)[0], margin, rng)
-    if part and rng.random() < 0.5:
+    tall = rng.uniform(0.1, 0.5) * h if not (clean or part) and rng.random() < TALL_SHARE else 0.0
+    crop = _cut(canvas, cv2.perspectiveTransform(quad[None], warp)[0], margin, rng, tall=tall)
+    if lines == 1 and not clean and rng.random() < 0.5:
         crop = _stretch(crop, rng.uniform(1.2, 2.0))
     crop = _shrink(crop, lines, rng)
     if not clean:
@@ -90,9 +96,14 @@ def _place(plate: Image, rng: random.Random, *, strength: float) -> tuple[Image,
     centre = np.array([w / 2, h / 2], dtype=np.float32)
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     jitter = 0.12 * h * strength
+    shear = rng.uniform(-0.4, 0.4) * strength if rng.random() < SHEAR_SHARE else 0.0
     dst = np.array(
         [
-            (rot @ (p - centre)) + centre + m + [rng.uniform(-jitter, jitter) for _ in range(2)]
+            (rot @ (p - centre))
+            + centre
+            + m
+            + [rng.uniform(-jitter, jitter) for _ in range(2)]
+            + [shear * (p[1] - centre[1]), 0.0]
             for p in src
         ],
         dtype=np.float32,
@@ -104,11 +115,14 @@ def _place(plate: Image, rng: random.Random, *, strength: float) -> tuple[Image,
     return canvas, warp
 
 
-def _cut(canvas: Image, quad: Quad, margin: float, rng: random.Random) -> Image:
-    """The upright bounds of ``quad`` plus a margin, each side shifted a little on its own."""
+def _cut(
+    canvas: Image, quad: Quad, margin: float, rng: random.Random, *, tall: float = 0.0
+) -> Image:
+    """The upright bounds of ``quad`` plus a margin, each side shifted a little on its own, and
+    up to ``tall`` more above and below."""
     x0, y0 = quad.min(axis=0)
     x1, y1 = quad.max(axis=0)
-    sides = [margin * rng.uniform(0.6, 1.4) for _ in range(4)]
+    sides = [margin * rng.uniform(0.6, 1.4) + tall * (i % 2) * rng.random() for i in range(4)]
     h, w = canvas.shape[:2]
     left, top = max(0, round(x0 - sides[0])), max(0, round(y0 - sides[1]))
     right, bottom = min(w, round(x1 + sides[2])), min(h, round(y1 + sides[3]))

@@ -48,6 +48,7 @@ GAP_CHARS = " -·*+"  # where a text detector may split a row into separate boxe
 MARKS = "-·"  # printed separators: labelled as "-" in a plate's marked text
 EMBLEM = "*"  # inspection seals between groups (Czech, German plates): two stacked discs
 CREST = "+"  # a coat of arms between groups (Slovakia's double cross), drawn as a shield
+SCREW_SHARE = 0.5  # plates held on by a visible pair of screws (or showing their empty holes)
 
 Mask = npt.NDArray[np.uint8]
 Font = ImageFont.FreeTypeFont
@@ -213,10 +214,32 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     if region_mask is not None:
         _region(plate, pen, region_mask, region, ink, label_font, rng, width - right, pad_y, groups)
     _decorate(plate, pen, layout, ink, (left, top, bottom), rng)
+    if rng.random() < SCREW_SHARE:
+        _screws(pen, width, groups, rng)
     border = max(2, cap // 16)
     pen.rounded_rectangle((0, 0, width - 1, height - 1), cap // 6, outline=ink, width=border)
     texts = (*rows, region)
     return Plate(np.asarray(plate), "".join(map(marked_of, texts)), tuple(groups))
+
+
+def _screws(
+    pen: ImageDraw.ImageDraw, width: int, groups: list[tuple[Group, ...]], rng: random.Random
+) -> None:
+    """A level pair of screw heads or holes, beside or on the characters of a row: a round mark
+    a reader never saw turns a 1 beside it into a 4, so it must learn to skip them."""
+    row = rng.choice(groups)
+    top, bottom = row[0].box[1], row[0].box[3]
+    cap = bottom - top
+    radius = cap * rng.uniform(0.07, 0.18)
+    y = rng.choice((top + cap * rng.uniform(0.15, 0.85), top - radius * rng.uniform(0.3, 1.5)))
+    inset = width * rng.uniform(0.08, 0.3)
+    grey = rng.choice((rng.randint(150, 235), rng.randint(20, 80)))  # steel, or a hole
+    for x in (inset, width - inset + rng.uniform(-radius, radius)):
+        pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(grey,) * 3)
+        if rng.random() < 0.5:  # the slot, in a shade darker than the head
+            dx = radius * rng.uniform(-0.8, 0.8)
+            slot = (max(0, grey - 70),) * 3
+            pen.line((x - dx, y - radius * 0.8, x + dx, y + radius * 0.8), fill=slot, width=2)
 
 
 def _region(

@@ -6,11 +6,13 @@ import random
 import string
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
 from lpr.plates import FORMATS, GenericFormat, match, positions_of
 from models.synth import LAYOUTS, Layout, layout, sample
+from models.synth import render as render_module
 from models.synth.render import render
 
 SYMBOLS = set(string.digits + string.ascii_uppercase)
@@ -62,3 +64,20 @@ def test_groups_know_the_separator_printed_before_them(pattern: str, marks: list
 def test_an_unknown_layout_is_refused_with_the_known_ones() -> None:
     with pytest.raises(KeyError, match="known"):
         layout("xx")
+
+
+def test_screws_are_a_level_pair_of_round_marks_the_label_ignores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for seed in range(10):
+        monkeypatch.setattr(render_module, "SCREW_SHARE", 0.0)
+        bare = render(layout("ua"), random.Random(seed))
+        monkeypatch.setattr(render_module, "SCREW_SHARE", 1.0)
+        held = render(layout("ua"), random.Random(seed))
+        assert held.marked == bare.marked
+        changed = np.any(held.image != bare.image, axis=2).astype(np.uint8)
+        count, _, stats, centres = cv2.connectedComponentsWithStats(changed)
+        assert count - 1 in (1, 2), seed  # two heads, or one where the pair joins on a narrow plate
+        heads = stats[1:, cv2.CC_STAT_AREA]
+        assert heads.max() < 0.05 * changed.size
+        assert np.ptp(centres[1:, 1]) < max(stats[1:, cv2.CC_STAT_HEIGHT]), seed
