@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lpr.plates import FORMATS, GenericFormat, match, positions_of
-from models.synth import LAYOUTS, Layout, layout, sample
+from models.synth import LAYOUTS, Layout, augment, layout, sample
 from models.synth import render as render_module
 from models.synth.render import render
 
@@ -81,3 +81,15 @@ def test_screws_are_a_level_pair_of_round_marks_the_label_ignores(
         heads = stats[1:, cv2.CC_STAT_AREA]
         assert heads.max() < 0.05 * changed.size
         assert np.ptp(centres[1:, 1]) < max(stats[1:, cv2.CC_STAT_HEIGHT]), seed
+
+
+def test_whole_plates_may_be_cut_with_room_above_and_below(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def tallness(share: float) -> float:
+        monkeypatch.setattr(augment, "TALL_SHARE", share)
+        rng = random.Random(4)
+        crops = [sample(rng, layout("eu"), partial=0.0).image for _ in range(40)]
+        return float(np.median([c.shape[0] / c.shape[1] for c in crops]))
+
+    assert tallness(1.0) > 1.15 * tallness(0.0)
