@@ -43,8 +43,13 @@ class Candidate:
 
     rows: tuple[Row, ...]
 
+    @property
+    def boxes(self) -> tuple[TextBox, ...]:
+        """Every row's boxes, top row first, left to right."""
+        return tuple(b for r in self.rows for b in r.boxes)
+
     def bounds(self) -> BoundingBox:
-        return _bounds([p for r in self.rows for p in r.corners])
+        return _bounds([p for b in self.boxes for p in b.corners])
 
 
 def candidates(boxes: Sequence[TextBox]) -> list[Candidate]:

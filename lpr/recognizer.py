@@ -212,8 +212,7 @@ class Recognizer:
         """
         cuts: dict[Candidate, Image] = {}
         for cand in dict.fromkeys(f.candidate for f in found):
-            boxes = [b for r in cand.rows for b in r.boxes]
-            quad = plate_quad(image, boxes[0]) if len(boxes) == 1 else None
+            quad = plate_quad(image, cand.boxes[0]) if len(cand.boxes) == 1 else None
             if quad is not None:
                 cuts[cand] = upright(image, quad)
         if not cuts:
@@ -240,7 +239,7 @@ class Recognizer:
     def _cuts(self, cand: Candidate, view: View) -> list[tuple[Row, View]]:
         """What is read of ``cand`` in ``view``, top first: its rows, or the stack whole."""
         if self._whole(cand):
-            return [(Row(tuple(b for r in cand.rows for b in r.boxes)), STACK_VIEWS[view])]
+            return [(Row(cand.boxes), STACK_VIEWS[view])]
         return [(r, view) for r in cand.rows]
 
     def _read(
@@ -271,7 +270,7 @@ class Recognizer:
         found = []
         for cand in cands:
             variants = [[readings[cut] for cut in self._cuts(cand, v)] for v in views]
-            boxes = [Row((b,)) for r in cand.rows for b in r.boxes]
+            boxes = [Row((b,)) for b in cand.boxes]
             if split and len(boxes) > len(cand.rows) and not self._whole(cand):
                 variants.append([readings[r, views[0]] for r in boxes])
             for positions, text in _agreeing(variants):
