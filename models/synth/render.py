@@ -97,7 +97,13 @@ def cap_height(font: PlateFont) -> int:
 
 
 def draw_text(
-    text: str, font: PlateFont, *, spacing: float, squeeze: float, letter_scale: float = 1.0
+    text: str,
+    font: PlateFont,
+    rng: random.Random,
+    *,
+    spacing: float,
+    squeeze: float,
+    letter_scale: float = 1.0,
 ) -> tuple[Mask, list[tuple[str, int, int, str]]]:
     """Ink mask of one line (cap height plus a small margin) and its groups' x ranges.
 
@@ -126,8 +132,7 @@ def draw_text(
                 start, mark_before, mark = x, mark, ""
             chars += label_of(c)
         if c == EMBLEM:
-            for top in (pad + cap // 8, pad + cap * 9 // 16):
-                pen.ellipse((x, top, x + w * 2 // 3, top + w * 2 // 3), fill=150)
+            _seals(pen, (x, pad, x + w, pad + cap), rng)
         elif c == CREST:
             _crest(pen, (x, pad + cap // 6, x + w, pad + cap * 5 // 6))
         elif c != " ":
@@ -150,6 +155,23 @@ def _advance(char: str, face: PlateFont, cap: int) -> int:
     if char in EMBLEM + CREST:
         return round(0.55 * cap)
     return round(face.getlength(char))
+
+
+def _seals(pen: ImageDraw.ImageDraw, box: tuple[int, int, int, int], rng: random.Random) -> None:
+    """Two stacked inspection stickers: small coloured rings round a lighter or darker centre.
+    Blurred, the pair is an 8 to a reader that never saw one."""
+    x0, y0, x1, y1 = box
+    cap = y1 - y0
+    d = cap * rng.uniform(0.2, 0.36)
+    cx = (x0 + x1) / 2
+    for cy in (y0 + cap * rng.uniform(0.15, 0.3), y0 + cap * rng.uniform(0.62, 0.8)):
+        ring, centre = rng.randint(60, 200), rng.randint(0, 170)
+        pen.ellipse(
+            (cx - d / 2, cy - d / 2, cx + d / 2, cy + d / 2),
+            fill=centre,
+            outline=ring,
+            width=max(1, round(d * rng.uniform(0.15, 0.35))),
+        )
 
 
 def _crest(pen: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
@@ -183,7 +205,7 @@ def render(layout: Layout, rng: random.Random) -> Plate:
         region = layout.text(rng)[0].rsplit(" ", 1)[1]
     letter_scale = rng.uniform(0.72, 0.88) if layout.decor == "ru" else 1.0
     lines = [
-        draw_text(r, font, spacing=spacing, squeeze=squeeze, letter_scale=letter_scale)
+        draw_text(r, font, rng, spacing=spacing, squeeze=squeeze, letter_scale=letter_scale)
         for r in rows
     ]
     cap = lines[0][0].shape[0]
@@ -193,7 +215,9 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     top = round(cap * 0.45) if layout.decor == "mercosul" else 0
     top += round(cap * 0.35) if layout.decor in ("us", "br") else 0
     bottom = round(cap * 0.3) if layout.decor == "us" or rng.random() < 0.1 else 0
-    region_mask = draw_text(region, font, spacing=spacing, squeeze=squeeze)[0] if region else None
+    region_mask = (
+        draw_text(region, font, rng, spacing=spacing, squeeze=squeeze)[0] if region else None
+    )
     right = region_mask.shape[1] * 3 // 4 + pad_x * 2 if region_mask is not None else 0
     text_w = max(m.shape[1] for m, _ in lines)
     width = left + text_w + 2 * pad_x + right

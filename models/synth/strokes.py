@@ -70,7 +70,9 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
         _r((0, 0.47), (1, 0.47), (1, 1), (0, 1)),
     ),
     "C": (_r((1, 0.22), (1, 0), (0, 0), (0, 1), (1, 1), (1, 0.78)),),
-    "D": (_s((0, 0), (0, 1)), _r((0, 0), (1, 0), (1, 1), (0, 1))),
+    # D's right side turns in well before the corners, whatever the font's radius: drawn with
+    # O's corners, a blurred D and a straight-sided O differ by one corner's pixels.
+    "D": (_s((0, 0), (0, 1)), _r((0, 0), (0.55, 0), (1, 0.3), (1, 0.7), (0.55, 1), (0, 1))),
     "E": (_s((1, 0), (0, 0), (0, 1), (1, 1)), _s((0, 0.48), (0.85, 0.48))),
     "F": (_s((1, 0), (0, 0), (0, 1)), _s((0, 0.48), (0.85, 0.48))),
     "G": (_r((1, 0.22), (1, 0), (0, 0), (0, 1), (1, 1), (1, 0.55), (0.5, 0.55)),),
@@ -97,6 +99,15 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
     ".": (_s((0.45, 0.97), (0.55, 0.97)),),
     "·": (_s((0.45, 0.5), (0.55, 0.5)),),
 }
+# Other shapes plate typefaces give a symbol; each member of the family takes one or the usual.
+# The open 4s (GOST's arm, the Czech plates' short stem) read as L to a reader that never saw them.
+ALTERNATES: dict[str, tuple[tuple[Stroke, ...], ...]] = {
+    "4": (
+        (_s((0.05, 0), (0.05, 0.68), (1, 0.68)), _s((0.72, 0.3), (0.72, 1))),
+        (_s((0.6, 0), (0, 0.7), (1, 0.7)), _s((0.72, 0.42), (0.72, 1))),
+    ),
+}
+ALTERNATE_SHARE = 0.5
 NARROW = {"I": 0.25, "1": 0.7, "-": 0.6, ".": 0.3, "·": 0.3}  # share of the usual glyph width
 
 
@@ -108,10 +119,26 @@ class StrokeFont:
     width: float  # glyph width in cap heights
     stroke: float  # in cap heights
     radius: float  # corner radius, a share of the glyph width
+    shapes: tuple[tuple[str, tuple[Stroke, ...]], ...] = ()  # its own glyphs (ALTERNATES)
 
     @classmethod
     def draw_one(cls, rng: random.Random, size: int) -> StrokeFont:
-        return cls(size, rng.uniform(0.45, 0.62), rng.uniform(0.09, 0.16), rng.uniform(0.12, 0.5))
+        shapes = tuple(
+            (char, rng.choice(others))
+            for char, others in ALTERNATES.items()
+            if rng.random() < ALTERNATE_SHARE
+        )
+        return cls(
+            size, rng.uniform(0.45, 0.62), rng.uniform(0.09, 0.16), rng.uniform(0.12, 0.5), shapes
+        )
+
+    def glyph(self, char: str) -> tuple[Stroke, ...]:
+        own = dict(self.shapes)
+        if char in own:
+            return own[char]
+        if char not in GLYPHS:
+            raise KeyError(f"no stroke glyph for {char!r}")
+        return GLYPHS[char]
 
     def font_variant(self, *, size: int) -> StrokeFont:
         return replace(self, size=size)
@@ -124,15 +151,14 @@ class StrokeFont:
 
     def draw(self, canvas: Image.Image, xy: tuple[int, int], char: str, fill: int) -> None:
         """``char`` with its baseline's left end at ``xy`` (an ``L`` image)."""
-        if char not in GLYPHS:
-            raise KeyError(f"no stroke glyph for {char!r}")
+        strokes = self.glyph(char)
         h = self.size
         w = round(self.getlength(char))
         t = max(1, round(self.stroke * h))
         mask = np.zeros((h + t, w + t), dtype=np.uint8)
         inner = max(1, w - t)  # the skeleton's width: strokes reach t/2 past it on each side
         radius = self.radius * inner
-        for stroke in GLYPHS[char]:
+        for stroke in strokes:
             pts = [(t / 2 + x * inner, t / 2 + y * (h - t)) for x, y in stroke.points]
             if isinstance(stroke, Round):
                 pts = _rounded(pts, radius)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -11,7 +13,7 @@ from PIL import Image
 
 from models.synth import LAYOUTS
 from models.synth.render import draw_text
-from models.synth.strokes import GLYPHS, StrokeFont
+from models.synth.strokes import ALTERNATES, GLYPHS, StrokeFont
 
 FONT = StrokeFont(size=40, width=0.55, stroke=0.12, radius=0.3)
 
@@ -38,10 +40,23 @@ def test_a_glyph_is_inked_within_its_cap_height_and_advance(char: str) -> None:
 
 
 def test_look_alike_glyphs_differ() -> None:
-    # The family's point: O, 0 and D are all straight-sided, yet each has its own shape (D
-    # only by its square left corners, as on real plates).
+    # The family's point: O, 0 and D are all straight-sided, yet each has its own shape (D by
+    # its square left corners and a right side that turns in early, as on real plates).
     for a, b in (("O", "0"), ("O", "D"), ("5", "6"), ("8", "B"), ("1", "I")):
         assert (_ink(a) != _ink(b)).sum() > 10, (a, b)
+
+
+def test_some_members_draw_a_four_open_at_the_top() -> None:
+    rng = random.Random(2)
+    fours = {StrokeFont.draw_one(rng, 40).glyph("4") for _ in range(40)}
+    assert fours == {GLYPHS["4"], *ALTERNATES["4"]}
+    closed = _ink("4")
+    top_of_stem = 60 - FONT.size + 2, 20 + round(FONT.getlength("4") * 0.7)
+    assert closed[top_of_stem]
+    for shape in ALTERNATES["4"]:
+        open_four = _ink("4", replace(FONT, shapes=(("4", shape),)))
+        assert (open_four != closed).sum() > 10
+        assert not open_four[top_of_stem]
 
 
 def test_a_font_variant_changes_only_the_size() -> None:
@@ -51,10 +66,19 @@ def test_a_font_variant_changes_only_the_size() -> None:
 
 
 def test_draw_text_lays_out_groups_in_the_stroke_font() -> None:
-    mask, groups = draw_text("AB 123", FONT, spacing=0.1, squeeze=1.0)
+    mask, groups = draw_text("AB 123", FONT, random.Random(0), spacing=0.1, squeeze=1.0)
     assert [g for g, _, _, _ in groups] == ["AB", "123"]
     assert mask.shape[0] == FONT.size + 2 * max(2, FONT.size // 10)
     assert (mask > 0).any()
+
+
+def test_seals_between_groups_are_two_stacked_rings_fainter_than_the_characters() -> None:
+    mask, groups = draw_text("AB*123", FONT, random.Random(4), spacing=0.1, squeeze=1.0)
+    assert [g for g, _, _, _ in groups] == ["AB", "123"]
+    between = mask[:, groups[0][2] + 2 : groups[1][1] - 2]
+    assert 0 < between.max() < 255
+    count, _ = cv2.connectedComponents((between > 0).astype(np.uint8))
+    assert count - 1 == 2
 
 
 def test_each_plate_draws_its_own_member_of_the_family() -> None:
