@@ -43,8 +43,10 @@ def seen(hour: datetime, camera_id: int, hours_ago: int, n: int) -> list[NewSigh
 
 @pytest.fixture
 def traffic(conn: Connection, world: World, hour: datetime) -> World:
-    # The world's own sightings are an hour old; add 3 two hours ago at A and 2 now at B.
-    add_sightings(conn, seen(hour, world.camera_a, 2, 3) + seen(hour, world.camera_b, 0, 2))
+    # The world's own sightings are an hour old (B's a minute later, in this hour when the world
+    # was made in an hour's last minute); add 3 five hours ago at A and 2 three hours ago at B,
+    # hours no world sighting falls in.
+    add_sightings(conn, seen(hour, world.camera_a, 5, 3) + seen(hour, world.camera_b, 3, 2))
     record_health(conn, world.camera_a, status="online")
     record_health(conn, world.camera_b, status="online")
     return world
@@ -71,7 +73,7 @@ def test_sightings_per_hour_are_scoped_to_the_agency(
         params={**day, "camera": [traffic.camera_b]},
         headers=traffic.headers["admin"],
     ).json()
-    assert [c["sightings"] for c in only_b] == [1, 2]
+    assert [c["sightings"] for c in only_b] == [2, 1]
 
 
 def test_uptime_and_share_offline(
