@@ -158,8 +158,9 @@ def _advance(char: str, face: PlateFont, cap: int) -> int:
 
 
 def _seals(pen: ImageDraw.ImageDraw, box: tuple[int, int, int, int], rng: random.Random) -> None:
-    """Two stacked inspection stickers: small coloured rings round a lighter or darker centre.
-    Blurred, the pair is an 8 to a reader that never saw one."""
+    """Two stacked inspection stickers: small rings, each of its own shade (a colour, to a reader
+    of grey), round a lighter or darker centre. Blurred, the pair is an 8 to a reader that never
+    saw one."""
     x0, y0, x1, y1 = box
     cap = y1 - y0
     d = cap * rng.uniform(0.2, 0.36)
