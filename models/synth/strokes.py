@@ -71,7 +71,7 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
     ),
     "C": (_r((1, 0.22), (1, 0), (0, 0), (0, 1), (1, 1), (1, 0.78)),),
     # D's right side turns in well before the corners, whatever the font's radius: drawn with
-    # O's corners, a blurred D and a straight-sided O differ by one corner's pixels.
+    # O's corners only (its alternate), a blurred D and a straight-sided O differ by a corner.
     "D": (_s((0, 0), (0, 1)), _r((0, 0), (0.55, 0), (1, 0.3), (1, 0.7), (0.55, 1), (0, 1))),
     "E": (_s((1, 0), (0, 0), (0, 1), (1, 1)), _s((0, 0.48), (0.85, 0.48))),
     "F": (_s((1, 0), (0, 0), (0, 1)), _s((0, 0.48), (0.85, 0.48))),
@@ -100,12 +100,15 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
     "·": (_s((0.45, 0.5), (0.55, 0.5)),),
 }
 # Other shapes plate typefaces give a symbol; each member of the family takes one or the usual.
-# The open 4s (GOST's arm, the Czech plates' short stem) read as L to a reader that never saw them.
+# The open 4s (GOST's arm, the Czech plates' short stem) read as L to a reader that never saw them;
+# the older Brazilian D rounds only its right corners, as O does, and read as O to a reader that
+# knew only the early-turning D.
 ALTERNATES: dict[str, tuple[tuple[Stroke, ...], ...]] = {
     "4": (
         (_s((0.05, 0), (0.05, 0.68), (1, 0.68)), _s((0.72, 0.3), (0.72, 1))),
         (_s((0.6, 0), (0, 0.7), (1, 0.7)), _s((0.72, 0.42), (0.72, 1))),
     ),
+    "D": ((_s((0, 0), (0, 1)), _r((0, 0), (1, 0), (1, 1), (0, 1))),),
 }
 ALTERNATE_SHARE = 0.5
 NARROW = {"I": 0.25, "1": 0.7, "-": 0.6, ".": 0.3, "·": 0.3}  # share of the usual glyph width

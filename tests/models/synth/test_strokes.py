@@ -59,6 +59,19 @@ def test_some_members_draw_a_four_open_at_the_top() -> None:
         assert not open_four[top_of_stem]
 
 
+def test_some_members_draw_a_d_rounded_only_at_its_right_corners() -> None:
+    rng = random.Random(2)
+    assert {StrokeFont.draw_one(rng, 40).glyph("D") for _ in range(40)} == {
+        GLYPHS["D"],
+        *ALTERNATES["D"],
+    }
+    square = replace(FONT, shapes=(("D", ALTERNATES["D"][0]),))
+    assert (_ink("D", square) != _ink("D")).sum() > 10
+    half = round(FONT.stroke * FONT.size / 2)
+    top_left = np.s_[60 - FONT.size - half : 60 - FONT.size + half, 20 - half : 20 + half]
+    assert _ink("D", square)[top_left].sum() > _ink("O")[top_left].sum()  # a square left corner
+
+
 def test_a_font_variant_changes_only_the_size() -> None:
     small = FONT.font_variant(size=20)
     assert (small.width, small.stroke, small.radius) == (FONT.width, FONT.stroke, FONT.radius)
