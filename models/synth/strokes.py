@@ -70,8 +70,9 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
         _r((0, 0.47), (1, 0.47), (1, 1), (0, 1)),
     ),
     "C": (_r((1, 0.22), (1, 0), (0, 0), (0, 1), (1, 1), (1, 0.78)),),
-    # D's right side turns in well before the corners, whatever the font's radius: drawn with
-    # O's corners only (its alternate), a blurred D and a straight-sided O differ by a corner.
+    # D's right side turns in well before the corners, whatever the font's radius, so that a
+    # blurred D and a straight-sided O differ by more than one corner. The older Brazilian D,
+    # rounded at O's corners, is its alternate (ALTERNATES).
     "D": (_s((0, 0), (0, 1)), _r((0, 0), (0.55, 0), (1, 0.3), (1, 0.7), (0.55, 1), (0, 1))),
     "E": (_s((1, 0), (0, 0), (0, 1), (1, 1)), _s((0, 0.48), (0.85, 0.48))),
     "F": (_s((1, 0), (0, 0), (0, 1)), _s((0, 0.48), (0.85, 0.48))),
