@@ -17,23 +17,10 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from models.train_recognizer import CRNN, validation_set
-
-
-def load(path: Path, calibration: torch.Tensor) -> CRNN:
-    """A checkpoint of ``train_recognizer``, or an exported ``.onnx`` (``models.from_onnx``)."""
-    model = CRNN()
-    if path.suffix == ".onnx":
-        from models.from_onnx import load_onnx
-
-        load_onnx(model, path, calibration)
-    else:
-        model.load_state_dict(torch.load(path)["model"])
-    return model
+from models.train_recognizer import CRNN, calibration_crops, load_weights
 
 
 def average(models: Sequence[CRNN], calibration: torch.Tensor, *, batch: int = 64) -> CRNN:
@@ -70,10 +57,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("give two weights files or more")
     if missing := [str(p) for p in args.weights if not p.is_file()]:
         parser.error(f"no such file: {', '.join(missing)}")
-    calibration = torch.from_numpy(np.stack([v[0] for v in validation_set(args.crops)]))
-    model = average([load(p, calibration[:256]) for p in args.weights], calibration)
+    models = [CRNN() for _ in args.weights]
+    for model, path in zip(models, args.weights, strict=True):
+        load_weights(model, path)
+    mean = average(models, calibration_crops(args.crops))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "averaged": [str(p) for p in args.weights]}, args.out)
+    torch.save({"model": mean.state_dict(), "averaged": [str(p) for p in args.weights]}, args.out)
     print(f"{args.out}: mean of {len(args.weights)} weights")
 
 

@@ -129,6 +129,21 @@ def validation_set(size: int, prepare: Prepare = prepare_sample) -> Validation:
     return out
 
 
+def calibration_crops(size: int) -> torch.Tensor:
+    """The first ``size`` validation crops as one batch, to measure batch norms' statistics on."""
+    return torch.from_numpy(np.stack([v[0] for v in validation_set(size)]))
+
+
+def load_weights(model: CRNN, path: Path) -> None:
+    """Sets ``model``'s weights from a checkpoint, or from our exported ``.onnx``."""
+    if path.suffix == ".onnx":
+        from models.from_onnx import load_onnx
+
+        load_onnx(model, path, calibration_crops(256))
+    else:
+        model.load_state_dict(torch.load(path)["model"])
+
+
 def accuracy(model: nn.Module, val: Validation, batch: int = 64) -> dict[str, float]:
     """Exact-read share per layout, and over all under ``"all"``; separators do not count
     (plates are compared without them everywhere else too)."""
@@ -156,13 +171,8 @@ def train(config: TrainConfig) -> list[float]:
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     model = CRNN()
-    if config.resume and config.resume.suffix == ".onnx":
-        from models.from_onnx import load_onnx
-
-        calibration = torch.from_numpy(np.stack([v[0] for v in validation_set(256)]))
-        load_onnx(model, config.resume, calibration)
-    elif config.resume:
-        model.load_state_dict(torch.load(config.resume)["model"])
+    if config.resume:
+        load_weights(model, config.resume)
     return fit(model, list(model.parameters()), config, prepare_sample)
 
 

@@ -15,7 +15,7 @@ import torch
 
 from lpr.ours import CHARSET_PATH, MODEL_PATH
 from models.from_onnx import load_onnx
-from models.train_recognizer import CRNN, validation_set
+from models.train_recognizer import CRNN, calibration_crops
 
 Probs = npt.NDArray[np.float32]
 CLASSES = len(json.loads(CHARSET_PATH.read_text(encoding="utf-8"))["symbols"]) + 1
@@ -23,7 +23,7 @@ CLASSES = len(json.loads(CHARSET_PATH.read_text(encoding="utf-8"))["symbols"]) +
 
 @pytest.fixture(scope="module")
 def crops() -> torch.Tensor:
-    return torch.from_numpy(np.stack([v[0] for v in validation_set(64)]))
+    return calibration_crops(64)
 
 
 @pytest.fixture(scope="module")
