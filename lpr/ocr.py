@@ -99,16 +99,29 @@ def greedy_ctc(
     return Reading("".join(chars), confidence, tuple(positions), tuple(columns))
 
 
+class PlateNetConfig(BaseModel):
+    """What every reader of one of our committed plate models is configured with; each reader
+    names its own files as the defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_path: Path
+    charset_path: Path
+    alternatives: int = Field(default=4, ge=1, le=16)
+    # One thread: the models are small, and the service reads many cameras in parallel.
+    threads: int = Field(default=1, ge=0, le=64)
+
+
 class PlateNet:
     """A committed plate-reading ONNX model and its symbols (``models/*.json``): batches of
     prepared lines in, one greedy CTC reading per line out."""
 
-    def __init__(self, model_path: Path, charset_path: Path, *, threads: int, alternatives: int):
-        self._session = session(model_path, threads)
+    def __init__(self, config: PlateNetConfig) -> None:
+        self._session = session(config.model_path, config.threads)
         self._input = self._session.get_inputs()[0].name
-        charset = json.loads(charset_path.read_text(encoding="utf-8"))
+        charset = json.loads(config.charset_path.read_text(encoding="utf-8"))
         self._symbols = ["", *charset["symbols"]]
-        self._alternatives = alternatives
+        self._alternatives = config.alternatives
 
     def read(self, batch: npt.NDArray[np.float32]) -> list[Reading]:
         (probs,) = self._session.run(None, {self._input: batch})

@@ -15,9 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from lpr.ocr import MODELS, PlateNet, Reading, check_crop, readers
+from lpr.ocr import MODELS, PlateNet, PlateNetConfig, Reading, check_crop, readers
 from lpr.types import Image
 
 HEIGHT = 48
@@ -45,14 +45,9 @@ def prepare(crop: Image) -> npt.NDArray[np.float32]:
     return np.asarray(standard, dtype=np.float32)[None]
 
 
-class OursConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class OursConfig(PlateNetConfig):
     model_path: Path = MODEL_PATH
     charset_path: Path = CHARSET_PATH
-    alternatives: int = Field(default=4, ge=1, le=16)
-    # One thread: the model is small, and the service reads many cameras in parallel.
-    threads: int = Field(default=1, ge=0, le=64)
     batch: int = Field(default=32, ge=1, le=1024)
 
 
@@ -63,12 +58,7 @@ class OursReader:
 
     def __init__(self, config: OursConfig | None = None) -> None:
         self.config = config or OursConfig()
-        self._net = PlateNet(
-            self.config.model_path,
-            self.config.charset_path,
-            threads=self.config.threads,
-            alternatives=self.config.alternatives,
-        )
+        self._net = PlateNet(self.config)
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
         out: list[Reading] = []

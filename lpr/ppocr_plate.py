@@ -16,9 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
-from lpr.ocr import MODELS, PlateNet, Reading, check_crop, readers
+from lpr.ocr import MODELS, PlateNet, PlateNetConfig, Reading, check_crop, readers
 from lpr.types import Image
 
 HEIGHT = 48
@@ -67,13 +66,9 @@ def views(crop: Image) -> list[npt.NDArray[np.float32]]:
     return [whole, line(side_by_side(crop))]
 
 
-class PPOCRPlateConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class PPOCRPlateConfig(PlateNetConfig):
     model_path: Path = MODEL_PATH
     charset_path: Path = CHARSET_PATH
-    alternatives: int = Field(default=4, ge=1, le=16)
-    threads: int = Field(default=1, ge=0, le=64)
 
 
 class PPOCRPlateReader:
@@ -83,12 +78,7 @@ class PPOCRPlateReader:
 
     def __init__(self, config: PPOCRPlateConfig | None = None) -> None:
         self.config = config or PPOCRPlateConfig()
-        self._net = PlateNet(
-            self.config.model_path,
-            self.config.charset_path,
-            threads=self.config.threads,
-            alternatives=self.config.alternatives,
-        )
+        self._net = PlateNet(self.config)
 
     def read(self, crops: Sequence[Image]) -> list[Reading]:
         out = []
