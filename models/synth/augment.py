@@ -3,10 +3,10 @@
 Geometry: the plate is warped in perspective onto a background, some sheared as a camera beside
 the road sees them, and cut out along its upright bounds with a tight margin or, as a detector
 that boxes the plate's frame delivers it, with room above and below. 40% of crops are part of a
-plate (one row of a two-row plate, or the groups a text detector keeps when it splits a row at a
+plate (a row cut at its characters, or the groups a text detector keeps when it splits a row at a
 gap). Half of the crops of one row are stretched wide, as ``lpr.recognizer`` stretches the lines
-it reads. Photometry: dirt, low resolution, blur, noise, night, glare, shadow and JPEG, each
-with its own chance.
+it reads. Photometry: dirt, low resolution, blur, noise, night, glare, shadow, black and white,
+and JPEG, each with its own chance.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ Homography = npt.NDArray[np.float64]
 
 SHEAR_SHARE = 0.3  # plates seen from the side: upright strokes lean, up to 0.4 px per px
 TALL_SHARE = 0.2  # whole plates cut with room above and below, up to half their height
+BINARY_SHARE = 0.05  # crops thresholded to black and white, as some cameras and archives keep them
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ def sample(
 
 def _some_groups(rows: tuple[tuple[Group, ...], ...], rng: random.Random) -> tuple[Group, ...]:
     row = rng.choice(rows)
+    if rng.random() < 0.25:  # a whole row cut at its characters, as a text detector boxes it
+        return row
     start = rng.randrange(len(row))
     end = rng.randrange(start, len(row)) + 1
     return row[start:end]
@@ -188,9 +191,24 @@ def _photometric(crop: Image, rng: random.Random) -> Image:
     if rng.random() < 0.5:
         noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(2, 14), out.shape)
         out = np.clip(out + noise, 0, 255).astype(np.uint8)
+    if out.shape[0] >= 20 and rng.random() < BINARY_SHARE:  # a few pixels' rows go to blobs
+        out = _binarise(out, rng)
     if rng.random() < 0.5:
         quality = rng.randint(15, 90)
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
             out = np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR), np.uint8)
     return out
+
+
+def _binarise(crop: Image, rng: random.Random) -> Image:
+    """Black and white at Otsu's threshold, strokes thickened or thinned by a pixel at times."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    _, out = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    kernel = np.ones((2, 2), np.uint8)
+    change = rng.random()
+    if change < 0.25:
+        out = cv2.erode(out, kernel)  # ink is dark: eroding the paper thickens it
+    elif change < 0.5:
+        out = cv2.dilate(out, kernel)
+    return np.asarray(cv2.cvtColor(out, cv2.COLOR_GRAY2BGR), np.uint8)

@@ -219,7 +219,10 @@ def render(layout: Layout, rng: random.Random) -> Plate:
     region_mask = (
         draw_text(region, font, rng, spacing=spacing, squeeze=squeeze)[0] if region else None
     )
-    right = region_mask.shape[1] * 3 // 4 + pad_x * 2 if region_mask is not None else 0
+    # The region box has one width whatever the code's length: three digits are squeezed into
+    # it up to its edge, where a tight crop cuts (a reader trained on boxes that grew with the
+    # code dropped the third digit of real ones).
+    right = round(cap * rng.uniform(1.4, 1.75)) if region_mask is not None else 0
     text_w = max(m.shape[1] for m, _ in lines)
     width = left + text_w + 2 * pad_x + right
     height = (
@@ -282,7 +285,10 @@ def _region(
     """A Russian plate's region box: smaller digits over ``RUS`` and the flag."""
     h = plate.height
     pen.line((x0, 0, x0, h), fill=ink, width=max(2, h // 40))
-    small = Image.fromarray(mask).resize((mask.shape[1] * 3 // 4, mask.shape[0] * 3 // 4))
+    room = round((plate.width - x0) * rng.uniform(0.8, 0.95))
+    small = Image.fromarray(mask).resize(
+        (min(mask.shape[1] * 3 // 4, room), mask.shape[0] * 3 // 4)
+    )
     x = x0 + (plate.width - x0 - small.width) // 2
     plate.paste(ink, (x, pad_y // 2), small)
     groups[0] = (

@@ -103,13 +103,15 @@ GLYPHS: dict[str, tuple[Stroke, ...]] = {
 # Other shapes plate typefaces give a symbol; each member of the family takes one or the usual.
 # The open 4s (GOST's arm, the Czech plates' short stem) read as L to a reader that never saw them;
 # the older Brazilian D rounds only its right corners, as O does, and read as O to a reader that
-# knew only the early-turning D.
+# knew only the early-turning D. DIN's W, its outer strokes near upright and its middle apex low,
+# read as H or N to a reader that knew only the W of two Vs.
 ALTERNATES: dict[str, tuple[tuple[Stroke, ...], ...]] = {
     "4": (
         (_s((0.05, 0), (0.05, 0.68), (1, 0.68)), _s((0.72, 0.3), (0.72, 1))),
         (_s((0.6, 0), (0, 0.7), (1, 0.7)), _s((0.72, 0.42), (0.72, 1))),
     ),
     "D": ((_s((0, 0), (0, 1)), _r((0, 0), (1, 0), (1, 1), (0, 1))),),
+    "W": ((_s((0, 0), (0.14, 1), (0.5, 0.3), (0.86, 1), (1, 0)),),),
 }
 ALTERNATE_SHARE = 0.5
 NARROW = {"I": 0.25, "1": 0.7, "-": 0.6, ".": 0.3, "·": 0.3}  # share of the usual glyph width

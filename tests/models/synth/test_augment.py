@@ -93,3 +93,28 @@ def test_whole_plates_may_be_cut_with_room_above_and_below(
         return float(np.median([c.shape[0] / c.shape[1] for c in crops]))
 
     assert tallness(1.0) > 1.15 * tallness(0.0)
+
+
+def test_a_russian_region_box_has_one_width_whatever_the_codes_length() -> None:
+    rng = random.Random(6)
+    room: dict[int, list[float]] = {2: [], 3: []}
+    for _ in range(80):
+        plate = render(layout("ru"), rng)
+        *number, region = plate.groups[0]
+        cap = number[-1].box[3] - number[-1].box[1]
+        width = plate.image.shape[1]
+        assert region.box[2] <= width
+        room[len(region.label)].append((width - number[-1].box[2]) / cap)
+    two, three = (float(np.median(room[n])) for n in (2, 3))
+    assert abs(three - two) < 0.1 * two, (two, three)
+
+
+def test_some_crops_are_black_and_white(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(augment, "BINARY_SHARE", 1.0)
+    rng = random.Random(7)
+    crops = [sample(rng, layout("eu"), partial=0.0).image for _ in range(30)]
+    tall = [c for c in crops if c.shape[0] >= 20]
+    assert tall
+    for crop in tall:  # JPEG may blur the edges a little; the rest is black or white
+        extreme = (crop < 40) | (crop > 215)
+        assert extreme.mean() > 0.85

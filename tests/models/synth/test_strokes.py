@@ -72,6 +72,20 @@ def test_some_members_draw_a_d_rounded_only_at_its_right_corners() -> None:
     assert _ink("D", square)[top_left].sum() > _ink("O")[top_left].sum()  # a square left corner
 
 
+def test_some_members_draw_din_w_with_near_upright_sides() -> None:
+    rng = random.Random(2)
+    assert {StrokeFont.draw_one(rng, 40).glyph("W") for _ in range(40)} == {
+        GLYPHS["W"],
+        *ALTERNATES["W"],
+    }
+    din = _ink("W", replace(FONT, shapes=(("W", ALTERNATES["W"][0]),)))
+    for other in ("W", "H", "N"):
+        assert (din != _ink(other)).sum() > 10, other
+    # Near the baseline the usual W's outer strokes have moved in by a quarter of its width.
+    row = 60 - round(FONT.size * 0.2)
+    assert np.nonzero(din[row])[0].min() < np.nonzero(_ink("W")[row])[0].min()
+
+
 def test_a_font_variant_changes_only_the_size() -> None:
     small = FONT.font_variant(size=20)
     assert (small.width, small.stroke, small.radius) == (FONT.width, FONT.stroke, FONT.radius)
