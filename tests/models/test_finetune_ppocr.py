@@ -59,7 +59,9 @@ def test_two_row_plates_are_fed_side_by_side_and_the_wrong_view_reads_nothing() 
 @pytest.mark.slow
 def test_a_few_steps_lower_the_loss_on_plates_it_has_not_seen(tmp_path: Path) -> None:
     rng = random.Random(7)
-    held_out = collate([_example(prepare_sample(sample(rng), rng)) for _ in range(32)])
+    # PP-OCR already reads many generated crops; a few hard ones carry the mean loss, so the
+    # held-out set must be large enough to hold several (32 crops swung it 0.5x to 0.95x).
+    held_out = collate([_example(prepare_sample(sample(rng), rng)) for _ in range(128)])
     before = _loss(plate_model(), held_out)
     config = TrainConfig(steps=30, batch=8, lr=1e-3, workers=0, val_size=11, out=tmp_path / "t.pt")
     losses = finetune(config)
