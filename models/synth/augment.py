@@ -208,7 +208,7 @@ def _binarise(crop: Image, rng: random.Random) -> Image:
     kernel = np.ones((2, 2), np.uint8)
     change = rng.random()
     if change < 0.25:
-        out = cv2.erode(out, kernel)  # ink is dark: eroding the paper thickens it
+        out = cv2.erode(out, kernel)  # grows what is dark: the ink of a light plate
     elif change < 0.5:
         out = cv2.dilate(out, kernel)
     return np.asarray(cv2.cvtColor(out, cv2.COLOR_GRAY2BGR), np.uint8)

@@ -101,10 +101,10 @@ def test_a_russian_region_box_has_one_width_whatever_the_codes_length() -> None:
     for _ in range(80):
         plate = render(layout("ru"), rng)
         *number, region = plate.groups[0]
-        cap = number[-1].box[3] - number[-1].box[1]
+        row = number[-1].box[3] - number[-1].box[1]
         width = plate.image.shape[1]
         assert region.box[2] <= width
-        room[len(region.label)].append((width - number[-1].box[2]) / cap)
+        room[len(region.label)].append((width - number[-1].box[2]) / row)
     two, three = (float(np.median(room[n])) for n in (2, 3))
     assert abs(three - two) < 0.1 * two, (two, three)
 
